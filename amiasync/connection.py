@@ -1,0 +1,627 @@
+"""The asyncio side: one TCP (or TLS) connection to Asterisk's manager.
+
+:class:`Manager` owns a reader task that feeds socket bytes to the sans-IO
+:class:`~amiasync.frames.FrameDecoder`, hands each message to the
+:class:`~amiasync.protocol.ActionTracker`, resolves one future per ActionID,
+and fans events out through the :class:`~amiasync.registry.CallbackRegistry`.
+
+Dispatch policy. Asterisk drops a client whose socket stops draining for
+longer than ``writetimeout`` (100 ms by default), so the reader must never
+wait long on a handler:
+
+* plain-function handlers run inline in the reader, in registration order;
+  they must be quick;
+* when any handler for an event is a coroutine function, that event (and
+  every event after it, until the backlog is empty, to keep the order) goes
+  through a queue served by one dispatcher task, which awaits the handlers in
+  order. The queue holds ``max_event_backlog`` events; when it is full the
+  reader waits for room (backpressure, logged once) instead of dropping
+  events or growing without bound.
+
+When the connection is lost, every pending action fails at once with
+:class:`~amiasync.exceptions.ManagerSocketError`; none is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import ssl as ssl_module
+from collections.abc import Awaitable, Generator
+from types import TracebackType
+from typing import Any, Union
+
+from . import core
+from ._compat import timeout as async_timeout
+from .events import EVENT_CLASSES
+from .exceptions import (
+    ActionFailed,
+    ActionTimeout,
+    AMIError,
+    ManagerAuthError,
+    ManagerSocketError,
+    ProtocolError,
+)
+from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from .message import Action, Message, Response
+from .protocol import ActionTracker, Route
+from .registry import CallbackKey, CallbackRegistry, Handler
+
+__all__ = ["Manager", "connect", "DEFAULT_PORT", "SSLOption"]
+
+log = logging.getLogger("amiasync")
+
+DEFAULT_PORT = 5038
+#: ``ssl=`` takes an SSLContext, True for the default context, or None/False for plain TCP.
+SSLOption = Union[ssl_module.SSLContext, bool, None]
+
+_DEFAULT: Any = object()
+_READ_SIZE = 1 << 18
+_WRITE_HIGH_WATER = 1 << 16
+
+
+class Manager:
+    """An asyncio client for one Asterisk Manager Interface connection.
+
+    Args:
+        action_timeout: Seconds an action (with its event list) may take by default.
+        connect_timeout: Seconds to open the connection and receive the banner.
+        max_frame_size: The largest message accepted, in bytes.
+        max_event_backlog: How many events may wait for coroutine handlers
+            before the reader pauses (see the module docstring).
+        action_id_prefix: Prefix of generated ActionIDs; random by default, so
+            broadcast responses (OriginateResponse) of other clients never match.
+    """
+
+    def __init__(
+        self,
+        *,
+        action_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        max_event_backlog: int = 10_000,
+        action_id_prefix: str | None = None,
+    ) -> None:
+        self.action_timeout = action_timeout
+        self.connect_timeout = connect_timeout
+        self.max_frame_size = max_frame_size
+        self.max_event_backlog = max_event_backlog
+        self._prefix = action_id_prefix or f"amiasync-{secrets.token_hex(3)}-"
+        self._counter = 0
+        self._registry = CallbackRegistry()
+        self._tracker: ActionTracker[asyncio.Future[Response]] = ActionTracker()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._decoder: FrameDecoder | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._backlog: asyncio.Queue[tuple[Message, tuple[Handler, ...]]] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._warned_backlog = False
+        # Set while the backlog has room; the reader waits on it when full.
+        # Created in connect(): on Python 3.9 an Event binds to a loop.
+        self._room: asyncio.Event | None = None
+        self._logged_in = False
+        self._closing = False
+        self._lost: asyncio.Future[None] | None = None
+        #: The banner line, e.g. ``"Asterisk Call Manager/11.0.0"``, once connected.
+        self.banner: str | None = None
+
+    # -- connecting ---------------------------------------------------------
+
+    @property
+    def ami_version(self) -> str | None:
+        """The AMI version from the banner (``"11.0.0"`` for Asterisk 22)."""
+        return self.banner.rpartition("/")[2] if self.banner else None
+
+    def is_connected(self) -> bool:
+        """Return True while the connection is open."""
+        return self._writer is not None and not self._writer.is_closing()
+
+    @property
+    def logged_in(self) -> bool:
+        """True after a successful login on the current connection."""
+        return self._logged_in and self.is_connected()
+
+    async def connect(
+        self,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        ssl: SSLOption = None,
+        timeout: float | None = None,
+    ) -> str:
+        """Open the connection and wait for Asterisk's banner.
+
+        Args:
+            host: Host name or address.
+            port: The manager port (5038; the TLS port is often 5039).
+            ssl: An ``ssl.SSLContext``, True for the default context, or None.
+            timeout: Seconds for connecting and the banner (``connect_timeout`` by default).
+
+        Returns:
+            The banner line.
+
+        Raises:
+            ManagerSocketError: The connection failed, timed out, or closed
+                before the banner; or this manager is already connected.
+            ProtocolError: The peer did not send an AMI banner.
+        """
+        if self.is_connected():
+            raise ManagerSocketError("already connected")
+        context = ssl_module.create_default_context() if ssl is True else (ssl or None)
+        delay = self.connect_timeout if timeout is None else timeout
+        decoder = FrameDecoder(max_frame_size=self.max_frame_size, event_classes=EVENT_CLASSES)
+        try:
+            async with async_timeout(delay):
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=context, limit=_READ_SIZE
+                )
+                try:
+                    first: list[Message] = []
+                    while decoder.banner is None:
+                        data = await reader.read(_READ_SIZE)
+                        if not data:
+                            raise ManagerSocketError(f"{host}:{port} closed before the banner")
+                        first = decoder.feed(data)
+                except BaseException:
+                    writer.close()
+                    raise
+        except asyncio.TimeoutError as exc:
+            raise ManagerSocketError(f"no AMI banner from {host}:{port} in {delay} s") from exc
+        except OSError as exc:
+            raise ManagerSocketError(f"cannot connect to {host}:{port}: {exc}") from exc
+        if not decoder.banner or "Call Manager/" not in decoder.banner:
+            writer.close()
+            raise ProtocolError(f"{host}:{port} did not send an AMI banner")
+        self.banner = decoder.banner
+        self._decoder = decoder
+        self._reader, self._writer = reader, writer
+        self._closing = False
+        self._logged_in = False
+        self._lost = asyncio.get_running_loop().create_future()
+        self._room = asyncio.Event()
+        self._report(decoder.take_errors())
+        log.info("connected to %s:%s (%s)", host, port, self.banner)
+        for message in first:
+            self._route(message)
+        self._reader_task = asyncio.ensure_future(self._read_loop())
+        return self.banner
+
+    async def login(
+        self,
+        username: str,
+        secret: str,
+        *,
+        auth: str = "md5",
+        events: bool | str | list[str] | None = True,
+        timeout: float | None = None,
+    ) -> Response:
+        """Log in, with a Challenge and an MD5 key by default.
+
+        Args:
+            username: The manager.conf user.
+            secret: Its secret; sent only as an MD5 key unless ``auth="plain"``.
+            auth: ``"md5"`` (Challenge then Login with Key) or ``"plain"``.
+            events: The ``Events`` header: True, False, a class list, or None.
+            timeout: Seconds for each step.
+
+        Returns:
+            The successful Login response.
+
+        Raises:
+            ManagerAuthError: Asterisk refused the login; the connection is
+                closed (Asterisk closes it too, after a one-second pause).
+            ManagerSocketError: Not connected, or the connection was lost.
+            ActionTimeout: No answer in time.
+        """
+        if auth not in ("md5", "plain"):
+            raise ValueError("auth is 'md5' or 'plain'")
+        if auth == "md5":
+            reply = await self.send_action(core.Challenge(), timeout=timeout)
+            challenge = reply.get("Challenge")
+            if not reply.success or not challenge:
+                raise ManagerAuthError(reply, f"Challenge refused: {reply.message}")
+            login = core.Login(username, secret, challenge=challenge, events=events)
+        else:
+            login = core.Login(username, secret, events=events)
+        response = await self.send_action(login, timeout=timeout)
+        if not response.success:
+            await self._abort()
+            raise ManagerAuthError(response, f"login refused for {username!r}: {response.message}")
+        self._logged_in = True
+        log.info("logged in as %s", username)
+        return response
+
+    async def close(self, timeout: float = 2.0) -> None:
+        """Log off if logged in, then close the connection.
+
+        Pending actions fail with :class:`ManagerSocketError`; events already
+        received still reach their async handlers (for up to ``timeout`` s).
+
+        Args:
+            timeout: Seconds for the Logoff answer and for draining handlers.
+        """
+        if self._writer is None:
+            return
+        self._closing = True
+        if self.logged_in:
+            with contextlib.suppress(AMIError, asyncio.TimeoutError):
+                await self.send_action(core.Logoff(), timeout=timeout)
+        if self._backlog is not None and self._dispatcher is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                async with async_timeout(timeout):
+                    await self._backlog.join()
+        await self._abort()
+
+    async def _abort(self) -> None:
+        """Close the socket at once and wait for the reader to wind down."""
+        self._closing = True
+        writer, task = self._writer, self._reader_task
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                async with async_timeout(1.0):
+                    await writer.wait_closed()
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._connection_lost(None)
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+            self._dispatcher = None
+            self._backlog = None
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is lost or closed."""
+        if self._lost is not None:
+            await asyncio.shield(self._lost)
+
+    async def __aenter__(self) -> Manager:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- actions ------------------------------------------------------------
+
+    def next_action_id(self) -> str:
+        """Return a fresh ActionID, unique on this manager."""
+        self._counter += 1
+        return f"{self._prefix}{self._counter}"
+
+    async def send_action(
+        self, action: Action, timeout: float | None = _DEFAULT, *, check: bool = False
+    ) -> Response:
+        """Send an action and wait for its response (and its event list, if any).
+
+        Args:
+            action: The action to send.
+            timeout: Seconds for the whole answer; ``action_timeout`` by
+                default, None to wait as long as the connection lives.
+            check: Raise :class:`ActionFailed` when Asterisk answers with an error.
+
+        Returns:
+            The response. For event-list actions ``response.events`` holds the
+            items in order and ``response.complete`` the closing event.
+
+        Raises:
+            InvalidAction: The ActionID cannot be sent; nothing was written.
+            ManagerSocketError: Not connected, or the connection was lost
+                before the answer (raised at once, never after the timeout).
+            ActionTimeout: No complete answer in time. A late response then
+                goes to the orphan handlers.
+            ActionFailed: With ``check=True``, Asterisk answered an error.
+        """
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            raise ManagerSocketError(f"not connected; {action.action_name} not sent")
+        action_id = action.action_id or self.next_action_id()
+        data = action.encode(action_id)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Response] = loop.create_future()
+        self._tracker.start(action_id, action.action_name, future)
+        delay = self.action_timeout if timeout is _DEFAULT else timeout
+        if delay is not None:
+            self._timers[action_id] = loop.call_later(delay, self._expire, action_id, delay)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("send %s %s %s", action.action_name, action_id, action.redacted())
+        try:
+            writer.write(data)
+            transport = writer.transport
+            if transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+                await writer.drain()
+            response = await future
+        except BaseException as exc:
+            self._forget(action_id)
+            if isinstance(exc, (ConnectionError, OSError)) and not isinstance(exc, AMIError):
+                raise ManagerSocketError(f"{action.action_name} not sent: {exc}") from exc
+            raise
+        if check and not response.success:
+            raise ActionFailed(response)
+        return response
+
+    def _forget(self, action_id: str) -> None:
+        self._tracker.discard(action_id)
+        timer = self._timers.pop(action_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _expire(self, action_id: str, delay: float) -> None:
+        self._timers.pop(action_id, None)
+        pending = self._tracker.discard(action_id)
+        if pending is not None and not pending.waiter.done():
+            got = " (event list incomplete)" if pending.response is not None else ""
+            pending.waiter.set_exception(
+                ActionTimeout(f"{pending.action_name} {action_id}: no answer in {delay} s{got}")
+            )
+
+    async def command(self, command: str, timeout: float | None = _DEFAULT) -> list[str]:
+        """Run a CLI command and return its output lines, all of them, in order.
+
+        Args:
+            command: The CLI command, e.g. ``"core show channels"``.
+            timeout: Seconds to wait (``action_timeout`` by default).
+
+        Returns:
+            The output lines.
+
+        Raises:
+            ActionFailed: Asterisk reported the command failed (unknown
+                command, or the command returned an error).
+        """
+        response = await self.send_action(core.Command(command), timeout=timeout)
+        if not response.success:
+            raise ActionFailed(
+                response,
+                f"command {command!r} failed: "
+                + "\n".join(response.output or [response.message or "error"]),
+            )
+        return response.output
+
+    async def ping(self, timeout: float | None = _DEFAULT) -> Response:
+        """Send a Ping and return the Pong response."""
+        return await self.send_action(core.Ping(), timeout=timeout, check=True)
+
+    # -- callbacks ----------------------------------------------------------
+
+    def register_callback(self, key: CallbackKey, handler: Handler) -> None:
+        """Call ``handler(message, manager)`` for matching events or orphan responses.
+
+        Args:
+            key: An event name or glob, an event class, ``""`` for every
+                event, or ``None`` for responses no pending action claims.
+            handler: A function or coroutine function. Handlers run in the
+                order they were registered; one that raises is logged and the
+                others still run.
+
+        Raises:
+            TypeError: The key or handler is of the wrong kind.
+        """
+        self._registry.register(key, handler)
+
+    def unregister_callback(self, key: CallbackKey, handler: Handler) -> bool:
+        """Remove a callback registered with :meth:`register_callback`.
+
+        Returns:
+            True if it was registered.
+        """
+        return self._registry.unregister(key, handler)
+
+    # -- reading ------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        reader, decoder = self._reader, self._decoder
+        assert reader is not None and decoder is not None
+        route = self._route
+        cause: BaseException | None = None
+        try:
+            while True:
+                data = await reader.read(_READ_SIZE)
+                if not data:
+                    break
+                messages = decoder.feed(data)
+                if decoder.errors:
+                    self._report(decoder.take_errors())
+                for message in messages:
+                    route(message)
+                if self._backlog is not None and self._backlog.qsize() >= self.max_event_backlog:
+                    await self._wait_for_room()
+        except (ConnectionError, OSError) as exc:
+            cause = exc
+        finally:
+            self._connection_lost(cause)
+
+    def _report(self, errors: list[ProtocolError]) -> None:
+        for error in errors:
+            log.warning("protocol error, message skipped: %s", error)
+
+    def _route(self, message: Message) -> None:
+        kind, pending = self._tracker.receive(message)
+        if kind is Route.EVENT:
+            handlers, any_async = self._registry.for_event(message.event_name)  # type: ignore[attr-defined]
+            if handlers:
+                self._dispatch(message, handlers, any_async)
+        elif kind is Route.DONE:
+            assert pending is not None and pending.response is not None
+            timer = self._timers.pop(pending.action_id, None)
+            if timer is not None:
+                timer.cancel()
+            self._check_list(pending.response)
+            if not pending.waiter.done():
+                pending.waiter.set_result(pending.response)
+        elif kind is Route.ORPHAN:
+            handlers, any_async = self._registry.for_orphans()
+            if handlers:
+                self._dispatch(message, handlers, any_async)
+            else:
+                log.debug("orphan response dropped: %r", message)
+
+    @staticmethod
+    def _check_list(response: Response) -> None:
+        complete = response.complete
+        if complete is None:
+            return
+        announced = complete.get("ListItems")
+        if announced is not None and announced.isdigit() and int(announced) != len(response.events):
+            log.warning(
+                "%s: ListItems says %s but %d items arrived",
+                complete.event_name,
+                announced,
+                len(response.events),
+            )
+
+    def _dispatch(self, message: Message, handlers: tuple[Handler, ...], any_async: bool) -> None:
+        backlog = self._backlog
+        if not any_async and (backlog is None or backlog.empty()):
+            for handler in handlers:
+                try:
+                    result = handler(message, self)
+                except Exception:
+                    log.exception("callback %r raised on %r", handler, _name(message))
+                    continue
+                if isinstance(result, Awaitable):
+                    # A sync function that returned an awaitable (a lambda
+                    # around a coroutine): run it without blocking the reader.
+                    task = asyncio.ensure_future(result)
+                    task.add_done_callback(self._log_task_error)
+            return
+        if backlog is None:
+            backlog = self._backlog = asyncio.Queue()
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.ensure_future(self._dispatch_loop(backlog))
+        backlog.put_nowait((message, handlers))
+
+    async def _wait_for_room(self) -> None:
+        if not self._warned_backlog:
+            self._warned_backlog = True
+            log.warning(
+                "async handlers are %d events behind; pausing the reader", self.max_event_backlog
+            )
+        assert self._room is not None
+        self._room.clear()
+        await self._room.wait()
+
+    async def _dispatch_loop(
+        self, backlog: asyncio.Queue[tuple[Message, tuple[Handler, ...]]]
+    ) -> None:
+        low_water = self.max_event_backlog // 2
+        while True:
+            message, handlers = await backlog.get()
+            try:
+                for handler in handlers:
+                    try:
+                        result = handler(message, self)
+                        if isinstance(result, Awaitable):
+                            await result
+                    except Exception:
+                        log.exception("callback %r raised on %r", handler, _name(message))
+            finally:
+                backlog.task_done()
+                if self._room is not None and backlog.qsize() <= low_water:
+                    self._room.set()
+
+    @staticmethod
+    def _log_task_error(task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("callback task failed", exc_info=task.exception())
+
+    def _connection_lost(self, cause: BaseException | None) -> None:
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        self._reader = None
+        self._logged_in = False
+        writer.close()
+        reason = "connection closed" if self._closing else "connection lost"
+        if cause is not None:
+            reason = f"{reason}: {cause}"
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for pending in self._tracker.take_all():
+            if not pending.waiter.done():
+                error = ManagerSocketError(f"{pending.action_name} {pending.action_id}: {reason}")
+                error.__cause__ = cause
+                pending.waiter.set_exception(error)
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
+        log.log(logging.INFO if self._closing else logging.WARNING, "%s", reason)
+
+
+def _name(message: Message) -> str:
+    return getattr(message, "event_name", None) or message.get("Response", "?")
+
+
+class connect:  # noqa: N801 - used as a function: ``async with amiasync.connect(...)``
+    """Connect and log in; use as ``async with`` or ``await``.
+
+    ``async with amiasync.connect(host, username=..., secret=...) as manager:``
+    closes (with Logoff) on exit; ``manager = await amiasync.connect(...)``
+    leaves closing to the caller.
+
+    Args:
+        host: Host name or address.
+        port: The manager port.
+        username: The manager.conf user; no login when None.
+        secret: Its secret.
+        ssl: An ``ssl.SSLContext``, True for the default context, or None.
+        auth: ``"md5"`` or ``"plain"``.
+        events: The ``Events`` header for the login.
+        **options: Keyword arguments for :class:`Manager`.
+
+    Raises:
+        ManagerSocketError: The connection failed.
+        ManagerAuthError: The login was refused.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        *,
+        username: str | None = None,
+        secret: str | None = None,
+        ssl: SSLOption = None,
+        auth: str = "md5",
+        events: bool | str | list[str] | None = True,
+        **options: Any,
+    ) -> None:
+        self._args = (host, port, ssl)
+        self._login = (username, secret, auth, events)
+        self.manager = Manager(**options)
+
+    async def _open(self) -> Manager:
+        host, port, ssl = self._args
+        username, secret, auth, events = self._login
+        await self.manager.connect(host, port, ssl=ssl)
+        if username is not None:
+            try:
+                await self.manager.login(username, secret or "", auth=auth, events=events)
+            except BaseException:
+                await self.manager.close()
+                raise
+        return self.manager
+
+    def __await__(self) -> Generator[Any, None, Manager]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> Manager:
+        return await self._open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.manager.close()

@@ -1,0 +1,412 @@
+"""The AMI message model: actions going out, responses and events coming in.
+
+Incoming messages keep the text of their frame and split it into headers only
+when a header is first read, so that a handler that looks at the event name
+alone costs almost nothing. Header keys match case-insensitively, as they do
+in Asterisk (``astman_get_header`` uses ``strncasecmp``), and repeated keys
+(``ChanVariable``, ``Output``, ``Variable``) are all kept, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar, Union, overload
+
+from .exceptions import InvalidAction
+
+__all__ = [
+    "Message",
+    "Response",
+    "Event",
+    "Action",
+    "HeaderValue",
+    "header",
+    "SECRET_HEADERS",
+    "check_header",
+]
+
+#: Header values an action accepts: text, numbers, booleans (``true``/``false``),
+#: a sequence (one header per item) or a mapping (one ``name=value`` header per
+#: item, the form of ``Variable``).
+HeaderValue = Union[str, int, float, bool, Iterable[Any], Mapping[str, Any], None]
+
+#: Headers whose values are credentials: never logged, never shown in a repr.
+SECRET_HEADERS = frozenset({"secret", "key"})
+
+_FORBIDDEN = ("\r", "\n", "\x00")
+_T = TypeVar("_T")
+
+
+def check_header(key: str, value: str) -> None:
+    """Refuse a header that would break AMI framing.
+
+    Asterisk does no escaping: a CR or LF in a value starts a new header line,
+    and a blank line starts a new action, so the text could smuggle in another
+    action. NUL ends the C string early. The error never quotes the value,
+    which may be a secret.
+
+    Args:
+        key: The header name.
+        value: The header value, already converted to text.
+
+    Raises:
+        InvalidAction: The key is empty, contains ``:`` or whitespace, or
+            either part contains CR, LF or NUL.
+    """
+    if not key or ":" in key or key != key.strip() or " " in key:
+        raise InvalidAction(f"invalid header name {key!r}")
+    for bad in _FORBIDDEN:
+        if bad in key:
+            raise InvalidAction(f"header name {key!r} contains {bad!r}")
+        if bad in value:
+            raise InvalidAction(f"value of header {key!r} contains {bad!r}; refused before sending")
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def _expand(key: str, value: HeaderValue) -> Iterator[tuple[str, str]]:
+    if value is None:
+        return
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            yield key, f"{name}={_text(item)}"
+    elif isinstance(value, (str, int, float, bool)):
+        yield key, _text(value)
+    else:
+        for item in value:
+            yield key, _text(item)
+
+
+class Action:
+    """An AMI action: its name and its headers, in order.
+
+    Use a class from :mod:`amiasync.actions` (``Originate(...)``) for the
+    documented parameters, or this class directly for anything else::
+
+        Action("QueueAdd", Queue="support", Interface="PJSIP/101")
+
+    The ``ActionID`` is chosen by the manager when the action is sent, unless
+    one is given (as ``action_id=`` or an ``ActionID`` header).
+
+    Args:
+        name: The AMI action name (``Action:`` header). Typed subclasses set it
+            as a class attribute and do not take it.
+        fields: Headers as a mapping or ``(key, value)`` pairs, for keys that are
+            not Python identifiers.
+        action_id: An explicit ActionID.
+        **headers: More headers; ``None`` values are left out, lists repeat the
+            header, mappings become ``name=value`` headers.
+
+    Raises:
+        InvalidAction: A key or value contains CR, LF or NUL, or no name was given.
+    """
+
+    #: The AMI action name; set on typed subclasses.
+    name: ClassVar[str] = ""
+    __slots__ = ("action_id", "action_name", "headers")
+
+    def __init__(
+        self,
+        name: str | None = None,
+        fields: Mapping[str, HeaderValue] | Iterable[tuple[str, HeaderValue]] = (),
+        /,
+        *,
+        action_id: str | None = None,
+        **headers: HeaderValue,
+    ) -> None:
+        action_name = name or type(self).name
+        if not action_name:
+            raise InvalidAction("an action needs a name")
+        check_header("Action", action_name)
+        pairs: list[tuple[str, str]] = []
+        items = fields.items() if isinstance(fields, Mapping) else fields
+        for key, value in (*items, *headers.items()):
+            for k, v in _expand(key, value):
+                check_header(k, v)
+                if k.lower() == "actionid":
+                    action_id = v
+                else:
+                    pairs.append((k, v))
+        self.action_name = action_name
+        self.headers: tuple[tuple[str, str], ...] = tuple(pairs)
+        self.action_id = action_id
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """Return the first value of a header (case-insensitive), or ``default``."""
+        lower = key.lower()
+        for k, v in self.headers:
+            if k.lower() == lower:
+                return v
+        return default
+
+    def encode(self, action_id: str) -> bytes:
+        """Serialise the action for the wire.
+
+        Args:
+            action_id: The ActionID to send (the manager's, or the action's own).
+
+        Returns:
+            The bytes of one AMI message, ending in a blank line.
+
+        Raises:
+            InvalidAction: The ActionID contains CR, LF or NUL, or is too long.
+        """
+        check_header("ActionID", action_id)
+        # Some Asterisk handlers format the ActionID into 150-byte buffers; a
+        # longer one comes back merged with the next header (AMI-NOTES 2).
+        if len(action_id) > 100:
+            raise InvalidAction("ActionID longer than 100 characters")
+        parts = [f"Action: {self.action_name}"]
+        parts.extend(f"{k}: {v}" for k, v in self.headers)
+        parts.append(f"ActionID: {action_id}\r\n\r\n")
+        return "\r\n".join(parts).encode("utf-8")
+
+    def redacted(self) -> list[tuple[str, str]]:
+        """Return the headers with ``Secret`` and ``Key`` values masked."""
+        return [(k, "********" if k.lower() in SECRET_HEADERS else v) for k, v in self.headers]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.redacted())
+        return f"<Action {self.action_name} {fields}>".replace(" >", ">")
+
+
+def _parse(text: str) -> list[tuple[str, str]]:
+    pairs = []
+    for line in text.split("\r\n"):
+        key, sep, value = line.partition(":")
+        if sep:
+            # Asterisk skips the blanks after the colon and ends some values
+            # with a bare "\n" before the CRLF (for example "No endpoints
+            # found\n"); neither is part of the value.
+            pairs.append((key, value.lstrip(" \t").rstrip("\n")))
+        elif line:
+            # A line with no colon (Asterisk 13's raw command output, a
+            # broken module) is kept under the empty key rather than dropped.
+            pairs.append(("", line.rstrip("\n")))
+    return pairs
+
+
+class Message(Mapping[str, str]):
+    """One message received from Asterisk: an ordered list of headers.
+
+    Item access and :meth:`get` return the first value of a header, matching
+    keys case-insensitively; :meth:`get_all` returns every value of a
+    repeated header. ``raw`` is the undecoded frame when the text was not
+    valid UTF-8 (see :mod:`amiasync.frames`).
+    """
+
+    __slots__ = ("_first", "_folded", "_pairs", "_text", "raw")
+
+    def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
+        self._text = text
+        self._pairs: list[tuple[str, str]] | None = None if pairs is None else list(pairs)
+        self._first: dict[str, str] | None = None
+        self._folded: dict[str, str] | None = None
+        #: The frame's bytes, kept only when they had to be decoded as Latin-1.
+        self.raw: bytes | None = None
+
+    @classmethod
+    def from_headers(
+        cls, headers: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **more: Any
+    ) -> Message:
+        """Build a message from headers (used by the fake server and tests).
+
+        Args:
+            headers: A mapping or ``(key, value)`` pairs; list values repeat the key.
+            **more: More headers.
+
+        Returns:
+            A message of this class.
+        """
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        pairs = [p for k, v in (*items, *more.items()) for p in _expand(k, v)]
+        return cls("", pairs)
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Every ``(key, value)`` header, in the order Asterisk sent them."""
+        if self._pairs is None:
+            self._pairs = _parse(self._text)
+        return self._pairs
+
+    def _index(self) -> dict[str, str]:
+        first = self._first
+        if first is None:
+            # dict() keeps the last value for a key; feeding it the headers
+            # reversed makes the first occurrence win, as in Asterisk.
+            first = self._first = dict(reversed(self.headers))
+        return first
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self._index()[key]
+        except KeyError:
+            pass
+        folded = self._folded
+        if folded is None:
+            folded = self._folded = {k.lower(): v for k, v in reversed(self.headers)}
+        return folded[key.lower()]
+
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, /, default: str) -> str: ...
+    @overload
+    def get(self, key: str, /, default: _T) -> str | _T: ...
+    def get(self, key: str, /, default: Any = None) -> Any:
+        """Return the first value of ``key`` (case-insensitive), or ``default``."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def get_all(self, key: str) -> list[str]:
+        """Return every value of ``key`` (case-insensitive), in order."""
+        lower = key.lower()
+        return [v for k, v in self.headers if k.lower() == lower]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index())
+
+    def __len__(self) -> int:
+        return len(self._index())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Message):
+            return type(self) is type(other) and self.headers == other.headers
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def encode(self) -> bytes:
+        """Serialise the message as Asterisk would send it."""
+        lines = [f"{k}: {v}" if k else v for k, v in self.headers]
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("utf-8")
+
+    @property
+    def action_id(self) -> str | None:
+        """The ``ActionID`` header, if any."""
+        return self.get("ActionID")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{k}: {'********' if k.lower() in SECRET_HEADERS else v}" for k, v in self.headers
+        )
+        return f"<{type(self).__name__} {shown}>"
+
+
+class Response(Message):
+    """A response to an action (the message's first line is ``Response:``).
+
+    Attributes:
+        events: For an action answered with an event list, the list items in
+            order; empty otherwise.
+        complete: The event that ended the list (``...Complete``), if any.
+        action_name: The name of the action this answers, once matched.
+    """
+
+    __slots__ = ("action_name", "complete", "events")
+
+    def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
+        super().__init__(text, pairs)
+        self.events: list[Event] = []
+        self.complete: Event | None = None
+        self.action_name: str | None = None
+
+    @property
+    def success(self) -> bool:
+        """True unless Asterisk answered ``Response: Error`` (or nothing)."""
+        return self.get("Response", "").lower() in ("success", "goodbye", "follows", "pong")
+
+    @property
+    def message(self) -> str | None:
+        """The ``Message`` header: Asterisk's explanation, if it gave one."""
+        return self.get("Message")
+
+    @property
+    def result(self) -> Mapping[str, str]:
+        """The headers as a mapping (the pystrix name for the response body)."""
+        return self
+
+    @property
+    def output(self) -> list[str]:
+        """For ``Command``: the CLI output lines, in order."""
+        return self.get_all("Output")
+
+    @property
+    def is_event_list(self) -> bool:
+        """True when the response announces an event list (``EventList: start``)."""
+        return self.get("EventList", "").lower() == "start"
+
+
+class Event(Message):
+    """An event (the message's first line is ``Event:``).
+
+    Typed subclasses in :mod:`amiasync.events` set ``name`` and add header
+    accessors; an event Asterisk documents nowhere arrives as ``Event``.
+    """
+
+    #: The AMI event name on typed subclasses; ``""`` on the generic class.
+    name: ClassVar[str] = ""
+    #: The Asterisk module that raises the event, and the version it appeared in.
+    module: ClassVar[str] = ""
+    since: ClassVar[str] = ""
+
+    __slots__ = ("event_name",)
+
+    def __init__(
+        self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None, event_name: str = ""
+    ) -> None:
+        super().__init__(text, pairs)
+        self.event_name = event_name or type(self).name or self.get("Event", "")
+
+    @classmethod
+    def from_headers(
+        cls, headers: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **more: Any
+    ) -> Event:
+        """Build an event from headers; ``Event`` comes first, from ``name`` if missing.
+
+        Args:
+            headers: A mapping or ``(key, value)`` pairs.
+            **more: More headers.
+
+        Returns:
+            An event of this class.
+        """
+        msg = Message.from_headers(headers, **more)
+        pairs = msg.headers
+        if not pairs or pairs[0][0].lower() != "event":
+            pairs = [("Event", cls.name), *pairs]
+        return cls("", pairs)
+
+
+class header:  # noqa: N801 - reads as a field declaration in classes
+    """Declare a typed accessor for one header on an event class.
+
+    ``channel = header("Channel")`` makes ``event.channel`` return the first
+    ``Channel`` value, or ``None`` when the event does not carry it.
+    """
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> header: ...
+    @overload
+    def __get__(self, obj: Message, owner: type) -> str | None: ...
+    def __get__(self, obj: Message | None, owner: type) -> header | str | None:
+        if obj is None:
+            return self
+        return obj.get(self.key)

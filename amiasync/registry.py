@@ -1,0 +1,109 @@
+"""The callback registry: which handlers an event or orphan response goes to.
+
+Keys follow pystrix: an event name (``"Newchannel"``), a glob
+(``"Queue*"``), an event class (``events.Newchannel``; the generic
+:class:`~amiasync.message.Event` means every event), ``""`` for every event,
+or ``None`` for orphan responses. Names match case-insensitively, as AMI keys
+do. Handlers run in the order they were registered, whatever key matched.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from fnmatch import fnmatchcase
+from typing import Any, Callable, Union
+
+from .message import Event
+
+__all__ = ["Handler", "CallbackKey", "CallbackRegistry", "is_async_handler"]
+
+#: A callback: ``handler(message, manager)``, a plain function or a coroutine function.
+Handler = Callable[[Any, Any], Any]
+#: What a callback is registered under.
+CallbackKey = Union[str, type, None]
+
+_GLOB = frozenset("*?[")
+
+
+def is_async_handler(handler: Handler) -> bool:
+    """Tell whether calling ``handler`` gives a coroutine to await."""
+    while isinstance(handler, functools.partial):
+        handler = handler.func
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
+
+def _normalise(key: CallbackKey) -> str | None:
+    if key is None:
+        return None
+    if isinstance(key, type):
+        if not issubclass(key, Event):
+            raise TypeError(f"{key.__name__} is not an event class")
+        return key.name.lower()
+    if isinstance(key, str):
+        return key.lower()
+    raise TypeError(f"a callback key is an event name, an event class, '' or None, not {key!r}")
+
+
+class CallbackRegistry:
+    """Handlers by key, resolved per event name and cached.
+
+    The resolution for a name is computed on first use and cached until the
+    registrations change, so dispatching an event costs one dict lookup.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str | None, Handler, bool]] = []
+        self._cache: dict[str, tuple[tuple[Handler, ...], bool]] = {}
+
+    def register(self, key: CallbackKey, handler: Handler) -> None:
+        """Add ``handler`` under ``key`` (see the module docstring for keys).
+
+        Raises:
+            TypeError: The key is of no accepted kind, or the handler is not callable.
+        """
+        if not callable(handler):
+            raise TypeError("a callback must be callable")
+        self._entries.append((_normalise(key), handler, is_async_handler(handler)))
+        self._cache.clear()
+
+    def unregister(self, key: CallbackKey, handler: Handler) -> bool:
+        """Remove one registration of ``handler`` under ``key``.
+
+        Returns:
+            True if it was registered.
+        """
+        norm = _normalise(key)
+        for index, (k, h, _) in enumerate(self._entries):
+            if k == norm and h == handler:
+                del self._entries[index]
+                self._cache.clear()
+                return True
+        return False
+
+    def for_event(self, name: str) -> tuple[tuple[Handler, ...], bool]:
+        """Return the handlers for an event name, and whether any is async."""
+        try:
+            return self._cache[name]
+        except KeyError:
+            pass
+        lower = name.lower()
+        chosen = [
+            (h, a)
+            for k, h, a in self._entries
+            if k is not None
+            and (k == "" or k == lower or (_GLOB.intersection(k) and fnmatchcase(lower, k)))
+        ]
+        found = (tuple(h for h, _ in chosen), any(a for _, a in chosen))
+        self._cache[name] = found
+        return found
+
+    def for_orphans(self) -> tuple[tuple[Handler, ...], bool]:
+        """Return the handlers registered under ``None``, and whether any is async."""
+        chosen = [(h, a) for k, h, a in self._entries if k is None]
+        return tuple(h for h, _ in chosen), any(a for _, a in chosen)
+
+    def __len__(self) -> int:
+        return len(self._entries)
