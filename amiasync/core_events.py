@@ -6,7 +6,7 @@ the event name as a string; both mean the same.
 
 from __future__ import annotations
 
-from .events import FullyBooted, OriginateResponse, Shutdown
+from .events import FullyBooted, OriginateResponse, Shutdown, UserEvent
 from .message import Event
 
-__all__ = ["Event", "FullyBooted", "Shutdown", "OriginateResponse"]
+__all__ = ["Event", "FullyBooted", "Shutdown", "OriginateResponse", "UserEvent"]

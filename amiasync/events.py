@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .message import Event, header
 
-__all__ = ["EVENT_CLASSES", "FullyBooted", "Shutdown", "OriginateResponse"]
+__all__ = ["EVENT_CLASSES", "FullyBooted", "Shutdown", "OriginateResponse", "UserEvent"]
 
 
 class FullyBooted(Event):
@@ -37,7 +37,14 @@ class OriginateResponse(Event):
     uniqueid = header("Uniqueid")
 
 
+class UserEvent(Event):
+    """An event sent by a UserEvent action or dialplan application."""
+
+    name = "UserEvent"
+    userevent = header("UserEvent")
+
+
 #: Event name to class, used by the decoder to build typed events.
 EVENT_CLASSES: dict[str, type[Event]] = {
-    cls.name: cls for cls in (FullyBooted, Shutdown, OriginateResponse)
+    cls.name: cls for cls in (FullyBooted, Shutdown, OriginateResponse, UserEvent)
 }

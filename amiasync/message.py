@@ -133,6 +133,8 @@ class Action:
                     action_id = v
                 else:
                     pairs.append((k, v))
+        if action_id is not None:
+            check_header("ActionID", action_id)
         self.action_name = action_name
         self.headers: tuple[tuple[str, str], ...] = tuple(pairs)
         self.action_id = action_id
@@ -181,10 +183,13 @@ def _parse(text: str) -> list[tuple[str, str]]:
     for line in text.split("\r\n"):
         key, sep, value = line.partition(":")
         if sep:
-            # Asterisk skips the blanks after the colon and ends some values
-            # with a bare "\n" before the CRLF (for example "No endpoints
-            # found\n"); neither is part of the value.
-            pairs.append((key, value.lstrip(" \t").rstrip("\n")))
+            # Asterisk writes "Key: Value": only that one space is dropped,
+            # since Command output keeps its indentation ("Output:   '100' =>").
+            # Some values end in a bare "\n" before the CRLF ("No endpoints
+            # found\n"), which is not part of the value.
+            if value[:1] == " ":
+                value = value[1:]
+            pairs.append((key, value.rstrip("\n")))
         elif line:
             # A line with no colon (Asterisk 13's raw command output, a
             # broken module) is kept under the empty key rather than dropped.

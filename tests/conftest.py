@@ -1,0 +1,26 @@
+"""Shared fixtures: the embedded fake Asterisk on a real loopback socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import amiasync
+from amiasync.testing import FakeAsterisk
+
+FIXTURES = Path(__file__).parent / "fixtures"
+USER, SECRET = "admin", "s3cret-wordpass"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeAsterisk]:
+    async with FakeAsterisk(users={USER: SECRET}, call_duration=0.05) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def manager(server: FakeAsterisk) -> AsyncIterator[amiasync.Manager]:
+    async with amiasync.connect(server.host, server.port, username=USER, secret=SECRET) as m:
+        yield m
