@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import enum
 import logging
+import random
 import secrets
 import ssl as ssl_module
 from collections.abc import Awaitable, Generator
 from types import TracebackType
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from . import core
 from ._compat import timeout as async_timeout
@@ -40,16 +43,26 @@ from .exceptions import (
     ActionFailed,
     ActionTimeout,
     AMIError,
+    InvalidAction,
     ManagerAuthError,
     ManagerSocketError,
     ProtocolError,
 )
 from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
-from .message import Action, Message, Response
+from .message import Action, Event, Message, Response
 from .protocol import ActionTracker, Route
 from .registry import CallbackKey, CallbackRegistry, Handler
+from .stream import EventStream
 
-__all__ = ["Manager", "connect", "DEFAULT_PORT", "SSLOption"]
+__all__ = [
+    "Manager",
+    "connect",
+    "ConnectionState",
+    "OriginateResult",
+    "StateHandler",
+    "DEFAULT_PORT",
+    "SSLOption",
+]
 
 log = logging.getLogger("amiasync")
 
@@ -58,6 +71,43 @@ DEFAULT_PORT = 5038
 SSLOption = Union[ssl_module.SSLContext, bool, None]
 
 _DEFAULT: Any = object()
+
+
+class ConnectionState(enum.Enum):
+    """What :meth:`Manager.register_state_callback` handlers are told."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    RECONNECTED = "reconnected"
+    FAILED = "failed"
+
+
+#: ``handler(state, manager)``, a function or coroutine function.
+StateHandler = Callable[["ConnectionState", "Manager"], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class OriginateResult:
+    """The outcome of :meth:`Manager.originate`.
+
+    Attributes:
+        success: Whether the call was placed (``Response: Success`` in the event).
+        uniqueid: The new channel's Uniqueid (None on failure).
+        channel: The channel name.
+        reason: Asterisk's numeric reason (4 answered, 5 busy, 8 congestion,
+            0 failure, 1 hung up, 3 ringing timeout).
+        event: The ``OriginateResponse`` event.
+        response: The immediate response to the action.
+    """
+
+    success: bool
+    uniqueid: str | None
+    channel: str | None
+    reason: int | None
+    event: Event
+    response: Response
+
+
 _READ_SIZE = 1 << 18
 _WRITE_HIGH_WATER = 1 << 16
 
@@ -83,6 +133,12 @@ class Manager:
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         max_event_backlog: int = 10_000,
         action_id_prefix: str | None = None,
+        reconnect: bool = False,
+        reconnect_delay: float = 0.1,
+        reconnect_max_delay: float = 1.0,
+        retry_auth_failures: bool = False,
+        keepalive: float | None = None,
+        keepalive_timeout: float = 5.0,
     ) -> None:
         self.action_timeout = action_timeout
         self.connect_timeout = connect_timeout
@@ -108,6 +164,24 @@ class Manager:
         self._lost: asyncio.Future[None] | None = None
         #: The banner line, e.g. ``"Asterisk Call Manager/11.0.0"``, once connected.
         self.banner: str | None = None
+        self.reconnect = reconnect
+        self.reconnect_delay = reconnect_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.retry_auth_failures = retry_auth_failures
+        self.keepalive = keepalive
+        self.keepalive_timeout = keepalive_timeout
+        #: The error that ended reconnecting (a refused login), if any.
+        self.last_error: BaseException | None = None
+        self._target: tuple[str, int, SSLOption, float | None] | None = None
+        self._credentials: tuple[str, str, str, bool | str | list[str] | None] | None = None
+        self._event_mask: str | None = None
+        self._filters: list[str] = []
+        self._originates: dict[str, asyncio.Future[Event]] = {}
+        self._streams: set[EventStream] = set()
+        self._state_handlers: list[StateHandler] = []
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._keepalive_task: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
 
     # -- connecting ---------------------------------------------------------
 
@@ -175,6 +249,8 @@ class Manager:
         if not decoder.banner or "Call Manager/" not in decoder.banner:
             writer.close()
             raise ProtocolError(f"{host}:{port} did not send an AMI banner")
+        self._target = (host, port, ssl, timeout)
+        self.last_error = None
         self.banner = decoder.banner
         self._decoder = decoder
         self._reader, self._writer = reader, writer
@@ -187,6 +263,13 @@ class Manager:
         for message in first:
             self._route(message)
         self._reader_task = asyncio.ensure_future(self._read_loop())
+        if self.keepalive:
+            self._keepalive_task = asyncio.ensure_future(self._keepalive_loop(self.keepalive))
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        if self._credentials is None or asyncio.current_task() is not self._reconnect_task:
+            self._ready.set()
+        self._notify_state(ConnectionState.CONNECTED)
         return self.banner
 
     async def login(
@@ -231,6 +314,10 @@ class Manager:
             await self._abort()
             raise ManagerAuthError(response, f"login refused for {username!r}: {response.message}")
         self._logged_in = True
+        self._credentials = (username, secret, auth, events)
+        if self._ready is not None and asyncio.current_task() is not self._reconnect_task:
+            # After a reconnect, ready waits until the session is restored.
+            self._ready.set()
         log.info("logged in as %s", username)
         return response
 
@@ -243,9 +330,12 @@ class Manager:
         Args:
             timeout: Seconds for the Logoff answer and for draining handlers.
         """
+        self._closing = True
+        self._stop_task(self._reconnect_task)
+        for stream in list(self._streams):
+            stream.close()
         if self._writer is None:
             return
-        self._closing = True
         if self.logged_in:
             with contextlib.suppress(AMIError, asyncio.TimeoutError):
                 await self.send_action(core.Logoff(), timeout=timeout)
@@ -392,6 +482,110 @@ class Manager:
         """Send a Ping and return the Pong response."""
         return await self.send_action(core.Ping(), timeout=timeout, check=True)
 
+    async def originate(self, action: Action, timeout: float | None = 30.0) -> OriginateResult:
+        """Originate a call and wait for its outcome (the ``OriginateResponse`` event).
+
+        The action is sent with ``Async: true``; Asterisk answers at once and
+        later broadcasts ``OriginateResponse`` with the same ActionID, which
+        this method waits for (the event also reaches the callbacks). The
+        session must receive ``call`` events for that to arrive.
+
+        Args:
+            action: An ``Originate`` action (``amiasync.actions.Originate``).
+            timeout: Seconds for the whole call set-up, None for no limit.
+
+        Returns:
+            The outcome: ``success``, the channel's ``uniqueid`` and ``reason``.
+
+        Raises:
+            InvalidAction: The action is not an Originate.
+            ActionFailed: Asterisk refused to queue the originate.
+            ActionTimeout: No OriginateResponse in time.
+            ManagerSocketError: The connection was lost meanwhile.
+        """
+        if action.action_name.lower() != "originate":
+            raise InvalidAction(f"originate() takes an Originate action, not {action.action_name}")
+        action_id = action.action_id or self.next_action_id()
+        headers = [(k, v) for k, v in action.headers if k.lower() != "async"]
+        request = Action("Originate", [*headers, ("Async", "true")], action_id=action_id)
+        if action_id in self._originates:
+            raise InvalidAction(f"ActionID {action_id!r} is already in flight")
+        outcome: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        # Registered before sending: the event may overtake nothing, but the
+        # waiter must exist whatever order Asterisk writes in.
+        self._originates[action_id] = outcome
+        try:
+            async with async_timeout(timeout):
+                response = await self.send_action(request, timeout=None)
+                if not response.success:
+                    raise ActionFailed(response)
+                event = await outcome
+        except asyncio.TimeoutError as exc:
+            raise ActionTimeout(
+                f"Originate {action_id}: no OriginateResponse in {timeout} s"
+            ) from exc
+        finally:
+            self._originates.pop(action_id, None)
+        reason = event.get("Reason", "")
+        uniqueid = event.get("Uniqueid")
+        return OriginateResult(
+            success=event.get("Response", "").lower() == "success",
+            uniqueid=None if uniqueid in (None, "", "<null>") else uniqueid,
+            channel=event.get("Channel"),
+            reason=int(reason) if reason.isdigit() else None,
+            event=event,
+            response=response,
+        )
+
+    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream:
+        """Return an async iterator over matching events (see :mod:`amiasync.stream`).
+
+        Args:
+            *keys: Event names, globs or classes; none for every event.
+            maxsize: The queue bound; past it the oldest event is dropped and counted.
+
+        Returns:
+            An :class:`EventStream`, also an async context manager that unsubscribes.
+        """
+        stream = EventStream(self, keys, maxsize)
+        self._streams.add(stream)
+        return stream
+
+    async def set_events(self, mask: bool | str | list[str]) -> Response:
+        """Set the session's events mask (the ``Events`` action); kept across reconnects.
+
+        Args:
+            mask: True (``on``), False (``off``), or classes such as ``["call", "system"]``.
+
+        Returns:
+            The response.
+
+        Raises:
+            ActionFailed: Asterisk refused the mask.
+        """
+        value = core.events_header(mask) or "on"
+        response = await self.send_action(core.Events(value), check=True)
+        self._event_mask = value
+        return response
+
+    async def add_filter(self, pattern: str) -> Response:
+        """Add an event filter (the ``Filter`` action); kept across reconnects.
+
+        Args:
+            pattern: A regular expression matched against each event's text;
+                a leading ``!`` excludes matching events.
+
+        Returns:
+            The response.
+
+        Raises:
+            ActionFailed: Asterisk refused the filter (bad regex, or missing
+                the ``system`` write permission).
+        """
+        response = await self.send_action(core.Filter(pattern), check=True)
+        self._filters.append(pattern)
+        return response
+
     # -- callbacks ----------------------------------------------------------
 
     def register_callback(self, key: CallbackKey, handler: Handler) -> None:
@@ -448,6 +642,10 @@ class Manager:
     def _route(self, message: Message) -> None:
         kind, pending = self._tracker.receive(message)
         if kind is Route.EVENT:
+            if self._originates and message.event_name == "OriginateResponse":  # type: ignore[attr-defined]
+                waiter = self._originates.get(message.get("ActionID", ""))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(message)  # type: ignore[arg-type]
             handlers, any_async = self._registry.for_event(message.event_name)  # type: ignore[attr-defined]
             if handlers:
                 self._dispatch(message, handlers, any_async)
@@ -553,9 +751,157 @@ class Manager:
                 error = ManagerSocketError(f"{pending.action_name} {pending.action_id}: {reason}")
                 error.__cause__ = cause
                 pending.waiter.set_exception(error)
+        for action_id, waiter in list(self._originates.items()):
+            if not waiter.done():
+                error = ManagerSocketError(f"Originate {action_id}: {reason}")
+                error.__cause__ = cause
+                waiter.set_exception(error)
+        self._stop_task(self._keepalive_task)
+        if self._ready is not None:
+            self._ready.clear()
         if self._lost is not None and not self._lost.done():
             self._lost.set_result(None)
         log.log(logging.INFO if self._closing else logging.WARNING, "%s", reason)
+        self._notify_state(ConnectionState.DISCONNECTED)
+        reconnecting = self._reconnect_task is not None and not self._reconnect_task.done()
+        if self.reconnect and not self._closing and self._target is not None and not reconnecting:
+            self._reconnect_task = asyncio.ensure_future(self._reconnect_loop())
+
+    @staticmethod
+    def _stop_task(task: asyncio.Task[Any] | None) -> None:
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+
+    # -- staying connected --------------------------------------------------
+
+    def register_state_callback(self, handler: StateHandler) -> None:
+        """Call ``handler(state, manager)`` when the connection changes state.
+
+        States are :class:`ConnectionState` values: ``CONNECTED`` after every
+        successful connect, ``DISCONNECTED`` when the link goes,
+        ``RECONNECTED`` once an automatic reconnect has logged in again and
+        restored the events mask and filters (the moment to resync, e.g.
+        re-read CoreShowChannels), and ``FAILED`` when reconnecting stopped
+        for good (a refused login). Handlers may be coroutine functions.
+
+        Args:
+            handler: The callback.
+        """
+        self._state_handlers.append(handler)
+
+    def _notify_state(self, state: ConnectionState) -> None:
+        for handler in self._state_handlers:
+            try:
+                result = handler(state, self)
+                if isinstance(result, Awaitable):
+                    asyncio.ensure_future(result).add_done_callback(self._log_task_error)
+            except Exception:
+                log.exception("state callback %r raised on %s", handler, state.value)
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until connected and, if a login was made before, logged in again.
+
+        Args:
+            timeout: Seconds to wait; None waits as long as it takes.
+
+        Raises:
+            ActionTimeout: Not ready in time.
+            ManagerSocketError: Never connected, or reconnecting gave up.
+        """
+        if self._ready is None:
+            raise ManagerSocketError("never connected")
+        try:
+            async with async_timeout(timeout):
+                while True:
+                    if self.last_error is not None and not self.is_connected():
+                        raise ManagerSocketError("reconnecting gave up") from self.last_error
+                    if self._ready.is_set():
+                        return
+                    await self._ready.wait()
+        except asyncio.TimeoutError as exc:
+            raise ActionTimeout(f"not connected after {timeout} s") from exc
+
+    async def _reconnect_loop(self) -> None:
+        """Reconnect with capped exponential backoff and jitter, then restore the session.
+
+        The delay starts at ``reconnect_delay`` and doubles up to
+        ``reconnect_max_delay``, each wait shortened by up to 20 % at random
+        so that many clients do not reconnect in step. The cap is low by
+        default (1 s) so the manager is back within a second of Asterisk
+        accepting connections; a refused TCP connect costs nothing.
+        """
+        assert self._target is not None
+        host, port, ssl, timeout = self._target
+        delay = self.reconnect_delay
+        while not self._closing:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.0))
+            delay = min(delay * 2, self.reconnect_max_delay)
+            try:
+                await self.connect(host, port, ssl=ssl, timeout=timeout)
+                if self._credentials is not None:
+                    username, secret, auth, events = self._credentials
+                    await self.login(username, secret, auth=auth, events=events)
+                await self._restore_session()
+            except ManagerAuthError as exc:
+                if self.retry_auth_failures:
+                    log.warning("reconnect: login refused (%s); retrying", exc)
+                    continue
+                # Asterisk sleeps a second and closes on every failed login:
+                # retrying in a loop is a storm against a wrong secret.
+                log.error("reconnect: login refused, giving up: %s", exc)
+                self.last_error = exc
+                if self._ready is not None:
+                    self._ready.set()
+                self._notify_state(ConnectionState.FAILED)
+                return
+            except (AMIError, OSError) as exc:
+                log.info(
+                    "reconnect to %s:%s failed (%s); next try in %.2f s", host, port, exc, delay
+                )
+                if self._writer is not None:
+                    await self._abort_quietly()
+                continue
+            if self._ready is not None:
+                self._ready.set()
+            log.info("reconnected to %s:%s", host, port)
+            self._notify_state(ConnectionState.RECONNECTED)
+            return
+
+    async def _abort_quietly(self) -> None:
+        closing, self._closing = self._closing, True
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+        self._stop_task(self._reader_task)
+        self._stop_task(self._keepalive_task)
+        self._closing = closing
+
+    async def _restore_session(self) -> None:
+        if self._event_mask is not None:
+            await self.send_action(core.Events(self._event_mask), check=True)
+        for pattern in self._filters:
+            await self.send_action(core.Filter(pattern), check=True)
+
+    async def _keepalive_loop(self, interval: float) -> None:
+        """Ping every ``interval`` s; no Pong in ``keepalive_timeout`` s means the link is dead.
+
+        A Ping action, never a bare CRLF: Asterisk answers an empty line with
+        ``Missing action in request``, which would be an orphan response.
+        """
+        while True:
+            await asyncio.sleep(interval)
+            if not self.is_connected():
+                return
+            try:
+                await self.send_action(core.Ping(), timeout=self.keepalive_timeout)
+            except ActionTimeout:
+                log.warning("keepalive: no Pong in %s s; dropping the link", self.keepalive_timeout)
+                writer = self._writer
+                if writer is not None:
+                    writer.transport.abort()
+                return
+            except AMIError:
+                return
 
 
 def _name(message: Message) -> str:
