@@ -77,16 +77,18 @@ def test_transcript_facts():
     messages = FrameDecoder(event_classes=EVENT_CLASSES).feed(
         (FIXTURES / "05-call-lifecycle.ami").read_bytes()
     )
-    originate = [m for m in messages if isinstance(m, Event) and m.event_name == "OriginateResponse"]
+    originate = [
+        m for m in messages if isinstance(m, Event) and m.event_name == "OriginateResponse"
+    ]
     # OriginateResponse carries a Response header but is an event: classified by its first line.
     assert len(originate) == 1 and originate[0]["Response"] == "Success"
     assert type(originate[0]) is EVENT_CLASSES["OriginateResponse"]
     assert any(m.get("CallerIDName") == "Łukasz Żółć" for m in messages)
     commands = FrameDecoder().feed((FIXTURES / "04-command.ami").read_bytes())
-    listing = [m for m in commands if m.action_id == "cmd-3"][0]
+    listing = next(m for m in commands if m.action_id == "cmd-3")
     assert isinstance(listing, Response) and len(listing.output) == 10
     assert listing.output[8] == "" and listing.output[-1].startswith("-= 2 extensions")
-    failed = [m for m in commands if m.action_id == "cmd-2"][0]
+    failed = next(m for m in commands if m.action_id == "cmd-2")
     assert not failed.success and failed.output[0].startswith("No such command")
 
 
@@ -95,7 +97,7 @@ def test_repeated_headers_kept_in_order():
     with_vars = [m for m in messages if m.get_all("ChanVariable")]
     assert with_vars
     assert [v.split("=")[0] for v in with_vars[0].get_all("ChanVariable")] == ["ALPHA", "BETA"]
-    user = [m for m in messages if isinstance(m, Event) and m.event_name == "UserEvent"][0]
+    user = next(m for m in messages if isinstance(m, Event) and m.event_name == "UserEvent")
     assert len(user.get_all("Item")) >= 2
     assert user.get_all("item") == user.get_all("Item")  # keys are case-insensitive
 
@@ -183,7 +185,11 @@ def test_case_insensitive_first_key_is_still_classified():
     ("name", "action", "action_id"),
     [
         ("01-login-md5", core.Challenge(), "ch-1"),
-        ("01-login-md5", core.Login("admin", "wordpass", challenge="176470932", events=True), "login-1"),
+        (
+            "01-login-md5",
+            core.Login("admin", "wordpass", challenge="176470932", events=True),
+            "login-1",
+        ),
         ("01-login-md5", core.Logoff(), "bye-1"),
         ("04-command", core.Command("core show uptime"), "cmd-1"),
         ("02-login-plain-events-off", core.Login("admin", "wordpass", events=False), "login-1"),
@@ -237,7 +243,9 @@ def test_secrets_never_in_reprs_or_errors():
     with pytest.raises(InvalidAction) as info:
         core.Login("admin", "hunter2\r\nAction: Originate")
     assert "hunter2" not in str(info.value)
-    incoming = FrameDecoder(expect_banner=False).feed(b"Response: Success\r\nSecret: topsecret\r\n\r\n")
+    incoming = FrameDecoder(expect_banner=False).feed(
+        b"Response: Success\r\nSecret: topsecret\r\n\r\n"
+    )
     assert "topsecret" not in repr(incoming[0])
 
 

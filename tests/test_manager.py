@@ -208,8 +208,13 @@ async def test_event_list_collects_items_until_complete(manager, server):
     manager.register_callback("Hangup", lambda e, m: hung_up.set())
     server.call_duration = 30
     await manager.send_action(
-        core.Originate("Local/100@amitest", application="Wait", data="1", async_=True,
-                       callerid='"Łukasz Żółć" <4100>'),
+        core.Originate(
+            "Local/100@amitest",
+            application="Wait",
+            data="1",
+            async_=True,
+            callerid='"Łukasz Żółć" <4100>',
+        ),
         check=True,
     )
     response = await manager.send_action(core.CoreShowChannels(), check=True)

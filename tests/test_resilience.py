@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import amiasync
-from amiasync import Action, core
+from amiasync import Action
 from amiasync.connection import ConnectionState
 from amiasync.testing import FakeAsterisk
 
@@ -57,8 +57,9 @@ async def test_reconnect_logs_in_again_and_restores_mask_filters_and_callbacks(s
 
 async def test_pending_actions_are_failed_not_resent_on_reconnect(server):
     server.on_action("Hold", lambda s, a: None)
-    manager = await amiasync.connect(server.host, server.port, username=USER, secret=SECRET,
-                                     reconnect=True)
+    manager = await amiasync.connect(
+        server.host, server.port, username=USER, secret=SECRET, reconnect=True
+    )
     task = asyncio.ensure_future(manager.send_action(Action("Hold"), timeout=60))
     await server.wait_for_action("Hold")
     server.drop_connections()
@@ -71,8 +72,9 @@ async def test_pending_actions_are_failed_not_resent_on_reconnect(server):
 
 
 async def test_shutdown_then_server_back_reconnects(server):
-    manager = await amiasync.connect(server.host, server.port, username=USER, secret=SECRET,
-                                     reconnect=True)
+    manager = await amiasync.connect(
+        server.host, server.port, username=USER, secret=SECRET, reconnect=True
+    )
     states = state_queue(manager)
     server.shutdown(restart=True)
     await next_state(states, ConnectionState.RECONNECTED)
@@ -81,8 +83,9 @@ async def test_shutdown_then_server_back_reconnects(server):
 
 
 async def test_refused_login_on_reconnect_is_final(server):
-    manager = await amiasync.connect(server.host, server.port, username=USER, secret=SECRET,
-                                     reconnect=True)
+    manager = await amiasync.connect(
+        server.host, server.port, username=USER, secret=SECRET, reconnect=True
+    )
     states = state_queue(manager)
     server.users[USER] = "changed"
     server.drop_connections()
@@ -97,8 +100,9 @@ async def test_refused_login_on_reconnect_is_final(server):
 async def test_reconnect_waits_for_a_stopped_server_to_come_back():
     server = await FakeAsterisk(users={USER: SECRET}).start()
     port = server.port
-    manager = await amiasync.connect(server.host, port, username=USER, secret=SECRET,
-                                     reconnect=True)
+    manager = await amiasync.connect(
+        server.host, port, username=USER, secret=SECRET, reconnect=True
+    )
     states = state_queue(manager)
     await server.stop()
     await next_state(states, ConnectionState.DISCONNECTED)
@@ -109,8 +113,15 @@ async def test_reconnect_waits_for_a_stopped_server_to_come_back():
 
 
 async def test_keepalive_detects_a_stalled_server_and_reconnects(server):
-    manager = await amiasync.connect(server.host, server.port, username=USER, secret=SECRET,
-                                     reconnect=True, keepalive=0.05, keepalive_timeout=0.2)
+    manager = await amiasync.connect(
+        server.host,
+        server.port,
+        username=USER,
+        secret=SECRET,
+        reconnect=True,
+        keepalive=0.05,
+        keepalive_timeout=0.2,
+    )
     states = state_queue(manager)
     await server.wait_for_action("Ping")  # keepalive pings flow
     server.stalled = True
@@ -126,10 +137,26 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -140,8 +167,9 @@ async def test_tls_connection_with_a_verified_certificate(certificate):
     server_context.load_cert_chain(cert, key)
     client_context = ssl.create_default_context(cafile=str(cert))
     async with FakeAsterisk(users={USER: SECRET}, ssl=server_context) as server:
-        async with amiasync.connect(server.host, server.port, username=USER, secret=SECRET,
-                                    ssl=client_context) as manager:
+        async with amiasync.connect(
+            server.host, server.port, username=USER, secret=SECRET, ssl=client_context
+        ) as manager:
             assert (await manager.ping()).success
         with pytest.raises(amiasync.ManagerSocketError):
             await amiasync.Manager().connect(server.host, server.port, ssl=True)  # untrusted
@@ -156,8 +184,10 @@ async def test_drop_mid_frame_fails_pending_and_keeps_complete_events(manager, s
     manager.register_callback("UserEvent", lambda e, m: seen.append(e["UserEvent"]))
     task = asyncio.ensure_future(manager.send_action(Action("Hold"), timeout=60))
     await server.wait_for_action("Hold")
-    server.send_raw(b"Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: Whole\r\n\r\n"
-                    b"Event: UserEvent\r\nUserEvent: Half")
+    server.send_raw(
+        b"Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: Whole\r\n\r\n"
+        b"Event: UserEvent\r\nUserEvent: Half"
+    )
     server.drop_connections()
     with pytest.raises(amiasync.ManagerSocketError):
         await asyncio.wait_for(task, 5)
@@ -183,8 +213,9 @@ async def test_garbage_unknown_ids_and_latin1_keep_the_connection_going(manager,
 
 
 async def test_oversized_frame_is_skipped_and_the_stream_goes_on(server):
-    async with amiasync.connect(server.host, server.port, username=USER, secret=SECRET,
-                                max_frame_size=4096) as manager:
+    async with amiasync.connect(
+        server.host, server.port, username=USER, secret=SECRET, max_frame_size=4096
+    ) as manager:
         server.send_raw(b"Event: Huge\r\nData: " + b"x" * 100_000 + b"\r\n\r\n")
         assert (await manager.ping()).success
 

@@ -12,8 +12,12 @@ from amiasync import core
 
 async def test_twenty_concurrent_tracked_originates(manager, server):
     calls = [
-        core.Originate(f"Local/{100 + i}@amitest", application="Wait", data="1",
-                       callerid=f'"Caller {i}" <{4000 + i}>')
+        core.Originate(
+            f"Local/{100 + i}@amitest",
+            application="Wait",
+            data="1",
+            callerid=f'"Caller {i}" <{4000 + i}>',
+        )
         for i in range(20)
     ]
     results = await asyncio.gather(*(manager.originate(call, timeout=10) for call in calls))
@@ -39,8 +43,9 @@ async def test_originate_refused_and_timing_out(manager, server):
         await manager.originate(core.Originate("Local/100@amitest", application="Wait"))
     server.on_action("Originate", lambda s, a: {"Response": "Success", "Message": "queued"})
     with pytest.raises(amiasync.ActionTimeout):
-        await manager.originate(core.Originate("Local/100@amitest", application="Wait"),
-                                timeout=0.1)
+        await manager.originate(
+            core.Originate("Local/100@amitest", application="Wait"), timeout=0.1
+        )
 
 
 async def test_originate_fails_at_once_when_the_link_drops(manager, server):
@@ -80,8 +85,9 @@ async def test_event_iterator_with_a_slow_consumer_drops_the_oldest(manager, ser
 
 
 async def test_event_iterator_ends_when_the_manager_closes(server):
-    manager = await amiasync.connect(server.host, server.port, username="admin",
-                                     secret="s3cret-wordpass")
+    manager = await amiasync.connect(
+        server.host, server.port, username="admin", secret="s3cret-wordpass"
+    )
     stream = manager.events()
     reader = asyncio.ensure_future(stream.__anext__())
     await manager.close()
