@@ -58,7 +58,9 @@ async def test_originate_tracked_with_events_to_every_kind_of_callback(manager):
     by_class: list[str] = []
     everything: list[str] = []
     hangups: asyncio.Queue[amiasync.Event] = asyncio.Queue()
-    manager.register_callback("Newchannel", lambda e, m: by_name.append(e["CallerIDName"]))
+    manager.register_callback("Newchannel", lambda e, m: by_name.append(e["Channel"]))
+    names: list[str] = []
+    manager.register_callback("*", lambda e, m: names.append(e.get("CallerIDName", "")))
     manager.register_callback(events.VarSet, lambda e, m: by_class.append(e.get("Variable")))
     manager.register_callback("", lambda e, m: everything.append(e.event_name))
     manager.register_callback("Hangup", lambda e, m: hangups.put_nowait(e))
@@ -76,7 +78,9 @@ async def test_originate_tracked_with_events_to_every_kind_of_callback(manager):
     assert result.event["ActionID"] == result.response.action_id
     first = await asyncio.wait_for(hangups.get(), 20)
     assert first.event_name == "Hangup"
-    assert CALLER in by_name
+    assert len(by_name) == 2 and all(c.startswith("Local/100@amitest") for c in by_name)
+    # The caller name arrives intact (set after Newchannel, so seen in later events).
+    assert result.event["CallerIDName"] == CALLER and CALLER in names
     assert "FOO" in by_class and "BAZ" in by_class
     assert {"Newchannel", "VarSet", "OriginateResponse", "Hangup"} <= set(everything)
 
@@ -195,15 +199,27 @@ async def _restart_case(asterisk, trigger):
     manager.register_state_callback(lambda s, m: states.put_nowait((s, time.monotonic())))
     shutdowns: list[amiasync.Event] = []
     manager.register_callback(core_events.Shutdown, lambda e, m: shutdowns.append(e))
-    # A pending action: WaitEvent blocks until an event arrives, and this session gets none.
-    pending = asyncio.ensure_future(quiet.send_action(Action("WaitEvent", Timeout=60), timeout=90))
+    booted: asyncio.Queue[amiasync.Event] = asyncio.Queue()
+    manager.register_callback(core_events.FullyBooted, lambda e, m: booted.put_nowait(e))
+    # A pending action: a synchronous Originate to an extension that rings and
+    # never answers blocks its session until the call times out (60 s).
+    pending = asyncio.ensure_future(
+        quiet.send_action(
+            core.Originate("Local/400@amitest", application="Wait", data="1", timeout=60000),
+            timeout=90,
+        )
+    )
     await asyncio.sleep(0)
     lost_at = None
     try:
         await trigger()
         started = time.monotonic()
-        with pytest.raises(amiasync.ManagerSocketError):
-            await asyncio.wait_for(pending, 30)
+        # Never a hang: Asterisk's own answer (a stopping Asterisk fails the
+        # call: "Originate failed"), or ManagerSocketError the moment the link goes.
+        try:
+            outcome: object = await asyncio.wait_for(pending, 30)
+        except amiasync.ManagerSocketError as exc:
+            outcome = exc
         failed_after = time.monotonic() - started
         accepting = asyncio.ensure_future(
             _accepting_at(asterisk.host, asterisk.port, time.monotonic() + 90)
@@ -216,7 +232,10 @@ async def _restart_case(asterisk, trigger):
                 break
         accepted_at = await accepting
         assert manager.logged_in and (await manager.ping()).success
-        return shutdowns, failed_after, at - accepted_at, lost_at
+        # Logins are accepted before the dialplan is loaded; FullyBooted (sent
+        # after login once Asterisk is up) says the next test can place calls.
+        await asyncio.wait_for(booted.get(), 30)
+        return shutdowns, (outcome, failed_after), at - accepted_at, lost_at
     finally:
         await manager.close()
         await quiet.close()
@@ -226,8 +245,9 @@ async def test_core_restart_now(asterisk):
     async def trigger():
         await asterisk.sandbox("rx", "core restart now")
 
-    shutdowns, failed_after, back_after, _ = await _restart_case(asterisk, trigger)
+    shutdowns, (outcome, failed_after), back_after, _ = await _restart_case(asterisk, trigger)
     assert shutdowns and shutdowns[0].restart == "True"
+    assert isinstance(outcome, amiasync.ManagerSocketError) or not outcome.success, outcome
     assert failed_after < 5  # at once when the link drops, not after the 90 s timeout
     # Back and logged in within about a second of Asterisk accepting connections
     # (the login itself waits for Asterisk to finish booting its manager).
@@ -240,8 +260,9 @@ async def test_kill_9(asterisk):
         os.kill(pid, signal.SIGKILL)
         await asterisk.sandbox("start-bg")
 
-    shutdowns, failed_after, back_after, _ = await _restart_case(asterisk, trigger)
+    shutdowns, (outcome, failed_after), back_after, _ = await _restart_case(asterisk, trigger)
     assert not shutdowns  # no Shutdown event from a killed process
+    assert isinstance(outcome, amiasync.ManagerSocketError), outcome
     assert failed_after < 5
     assert back_after < 2.0, back_after
 
