@@ -1,0 +1,299 @@
+"""The generated action and event catalogue (scripts/generate_catalogue.py).
+
+The spec (scripts/catalogue.json) is checked against Asterisk's own XML when it
+is available: set ``AMI_ASTERISK_XML`` to a ``core-en_US.xml``, or build the
+sandbox chroot (scripts/asterisk-sandbox.sh). With ``AMI_REQUIRE_INTEGRATION=1``
+a missing XML fails these tests instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from amiasync import actions, core, core_events, events
+from amiasync.events import EVENT_CLASSES
+from amiasync.exceptions import InvalidAction
+from amiasync.frames import FrameDecoder
+from amiasync.message import Action, Event, header
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "generate_catalogue.py"
+SPEC_PATH = ROOT / "scripts" / "catalogue.json"
+DEFAULT_XML = Path(
+    "/var/cache/amiasync/asterisk-sid/usr/share/asterisk/documentation/core-en_US.xml"
+)
+
+#: Per Asterisk release: <manager> elements, distinct actions, <managerEvent>
+#: elements, distinct events. Names repeat: the voicemail actions and events
+#: are documented once per app_voicemail flavour, VarSet by three modules.
+EXPECTED_COUNTS = {"22.10.1": (168, 154, 185, 181)}
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("generate_catalogue", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+generator = _load_generator()
+SPEC: dict[str, Any] = generator.load_spec(SPEC_PATH)
+
+
+@pytest.fixture(scope="module")
+def xml_path() -> Path:
+    path = Path(os.environ.get("AMI_ASTERISK_XML") or DEFAULT_XML)
+    if path.is_file():
+        return path
+    reason = f"Asterisk's core-en_US.xml not found at {path} (set AMI_ASTERISK_XML)"
+    if os.environ.get("AMI_REQUIRE_INTEGRATION") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _action_classes() -> list[type[actions.DocumentedAction]]:
+    found = []
+    for name in actions.__all__:
+        obj = getattr(actions, name)
+        if isinstance(obj, type) and obj is not actions.DocumentedAction:
+            found.append(obj)
+    return found
+
+
+# -- the generator -------------------------------------------------------------
+
+
+def test_generated_modules_match_the_committed_spec() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_extracting_the_xml_gives_the_committed_spec(xml_path: Path) -> None:
+    spec = generator.extract(xml_path, None, SPEC["asterisk"])
+    assert generator.dump_spec(spec) == SPEC_PATH.read_text(encoding="utf-8")
+
+
+def test_counts_match_the_xml(xml_path: Path) -> None:
+    root = ET.parse(xml_path).getroot()
+    managers = list(root.iter("manager"))
+    manager_events = list(root.iter("managerEvent"))
+    assert SPEC["elements"] == {"manager": len(managers), "managerEvent": len(manager_events)}
+    assert len(SPEC["actions"]) == len({m.get("name") for m in managers})
+    assert len(SPEC["events"]) == len({e.get("name") for e in manager_events})
+
+
+def test_snapshot_headers_come_from_the_stylesheet(xml_path: Path) -> None:
+    templates = generator.read_snapshot_templates(xml_path.with_name("appdocsxml.xslt"))
+    assert templates["channel_snapshot"][:3] == ["Channel", "ChannelState", "ChannelStateDesc"]
+    assert "BridgeUniqueid" in templates["bridge_snapshot"]
+
+
+def test_counts_match_the_spec() -> None:
+    assert len(_action_classes()) == len(SPEC["actions"])
+    assert len(EVENT_CLASSES) == len(SPEC["events"])
+    assert len(events.__all__) == len(SPEC["events"]) + 1  # and EVENT_CLASSES
+    expected = EXPECTED_COUNTS.get(SPEC["asterisk"])
+    if expected is not None:
+        elements = SPEC["elements"]
+        assert (
+            elements["manager"],
+            len(SPEC["actions"]),
+            elements["managerEvent"],
+            len(SPEC["events"]),
+        ) == expected
+
+
+def test_spec_holds_names_and_flags_only() -> None:
+    for action in SPEC["actions"]:
+        assert set(action) == {"name", "modules", "since", "parameters"}
+        assert all(set(p) == {"name", "required"} for p in action["parameters"])
+        assert all(p["name"].lower() != "actionid" for p in action["parameters"])
+    for event in SPEC["events"]:
+        assert set(event) == {"name", "modules", "since", "headers"}
+    names = [a["name"] for a in SPEC["actions"]]
+    assert names == sorted(names, key=lambda n: (n.lower(), n))
+
+
+@pytest.mark.parametrize(
+    ("header", "python"),
+    [
+        ("CallerID", "callerid"),
+        ("Async", "async_"),
+        ("Cause-txt", "cause_txt"),
+        ("UnitAmount(0)", "unitamount_0"),
+        ("100rel", "h_100rel"),
+    ],
+)
+def test_python_names(header: str, python: str) -> None:
+    assert generator.python_name(header) == python
+
+
+def test_xpointer_subset() -> None:
+    root = ET.fromstring(
+        "<docs><managerEvent name='A'><managerEventInstance><syntax>"
+        "<parameter name='X1'/><parameter name='Y'/><parameter name='X2'/>"
+        "</syntax></managerEventInstance></managerEvent></docs>"
+    )
+    base = "/docs/managerEvent[@name='A']/managerEventInstance/syntax/parameter"
+    select = generator.resolve_xpointer
+    assert [e.get("name") for e in select(root, f"xpointer({base})")] == ["X1", "Y", "X2"]
+    found = select(root, f"xpointer({base}[contains(@name, 'X')])")
+    assert [e.get("name") for e in found] == ["X1", "X2"]
+    assert [e.get("name") for e in select(root, f"xpointer({base.lstrip('/')}[2])")] == ["Y"]
+    assert select(root, "xpointer(/docs/managerEvent[@name='B']/syntax)") == []
+
+
+# -- actions -------------------------------------------------------------------
+
+
+def test_every_action_class_is_documented_and_constructible() -> None:
+    by_name = {a["name"]: a for a in SPEC["actions"]}
+    for cls in _action_classes():
+        entry = by_name[cls.name]
+        assert issubclass(cls, Action)
+        assert cls.module == ", ".join(entry["modules"])
+        assert cls.since == ", ".join(entry["since"])
+        assert cls.required == tuple(p["name"] for p in entry["parameters"] if p["required"])
+        assert list(cls.parameters.values()) == [p["name"] for p in entry["parameters"]]
+        # Every parameter, by its Python name, lands on its header.
+        signature = inspect.signature(cls)
+        values = {py: f"v-{py}" for py in cls.parameters}
+        positional = [
+            values.pop(p.name)
+            for p in signature.parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty
+        ]
+        action = cls(*positional, **values)  # type: ignore[arg-type]
+        assert action.action_name == cls.name
+        sent = dict(action.headers)
+        for py, key in cls.parameters.items():
+            assert sent[key] == f"v-{py}"
+
+
+def test_a_required_parameter_cannot_be_none() -> None:
+    with pytest.raises(InvalidAction, match=r"^Originate needs Channel$"):
+        actions.Originate(None)
+    with pytest.raises(InvalidAction, match=r"^AbsoluteTimeout needs Timeout$"):
+        actions.AbsoluteTimeout("PJSIP/100-0001", None)
+    with pytest.raises(InvalidAction, match=r"^Challenge needs AuthType$"):
+        actions.Challenge(None)
+    with pytest.raises(TypeError):
+        actions.Originate()  # type: ignore[call-arg]
+    # The header may also come as an extra keyword.
+    assert actions.Originate(None, Channel="Local/1@x").get("Channel") == "Local/1@x"
+
+
+def test_optional_parameters_map_to_their_headers() -> None:
+    action = actions.Originate("Local/100@x", async_=True, callerid="Me <1>", codecs=["ulaw"])
+    assert ("Async", "true") in action.headers
+    assert ("CallerID", "Me <1>") in action.headers
+    assert ("Codecs", "ulaw") in action.headers
+    assert actions.Originate.parameters["async_"] == "Async"
+    assert actions.Originate.required == ("Channel",)
+    assert actions.Originate.module == "builtin"
+    # None leaves a header out; undocumented headers pass through.
+    assert actions.Originate("Local/100@x", exten=None, Foo="bar").headers == (
+        ("Channel", "Local/100@x"),
+        ("Foo", "bar"),
+    )
+    assert actions.PJSIPNotify(content_type=None, from_="x").get("From") is None
+    assert actions.UpdateConfig("a", "b", action_000000="NewCat").get("Action-000000") == "NewCat"
+
+
+def test_call_shapes_the_core_depends_on() -> None:
+    assert actions.Challenge().headers == (("AuthType", "MD5"),)
+    assert core.Login("admin", "pw", events=False).headers == (
+        ("Username", "admin"),
+        ("Secret", "pw"),
+        ("Events", "off"),
+    )
+    assert core.Login("admin", "pw", challenge="1").headers == (
+        ("AuthType", "MD5"),
+        ("Username", "admin"),
+        ("Key", core.md5_key("1", "pw")),
+    )
+    assert actions.Login("admin", authtype="MD5", key="k").get("Secret") is None
+    assert actions.Command("core show uptime").headers == (("Command", "core show uptime"),)
+    assert actions.Events("off").headers == (("EventMask", "off"),)
+    assert actions.Filter("Event: Newchannel").headers == (
+        ("Operation", "Add"),
+        ("Filter", "Event: Newchannel"),
+    )
+    assert actions.Status().headers == ()
+    assert actions.Status("PJSIP/1-01").headers == (("Channel", "PJSIP/1-01"),)
+    assert actions.UserEvent("Hello", Foo="bar").headers == (("UserEvent", "Hello"), ("Foo", "bar"))
+    assert actions.CoreShowChannels().headers == ()
+    assert actions.Logoff().encode("1") == b"Action: Logoff\r\nActionID: 1\r\n\r\n"
+    assert actions.Ping(action_id="p").action_id == "p"
+
+
+# -- events --------------------------------------------------------------------
+
+
+def test_every_event_class_is_listed() -> None:
+    spec_names = {e["name"] for e in SPEC["events"]}
+    assert set(EVENT_CLASSES) == spec_names
+    for name, cls in EVENT_CLASSES.items():
+        assert issubclass(cls, Event) and cls.name == name
+        assert getattr(events, cls.__name__) is cls
+        assert cls.__name__ in events.__all__
+    assert events.AOC_D.name == "AOC-D"
+
+
+def test_accessors_never_hide_event_attributes() -> None:
+    inherited = set(dir(Event))
+    for cls in EVENT_CLASSES.values():
+        accessors = {k for k, v in vars(cls).items() if isinstance(v, header)}
+        assert not accessors & inherited, cls.name
+
+
+def test_typed_events_are_decoded_with_accessors() -> None:
+    decoder = FrameDecoder(event_classes=EVENT_CLASSES, expect_banner=False)
+    data = (
+        b"Event: DialEnd\r\nPrivilege: call,all\r\nChannel: PJSIP/100-01\r\n"
+        b"DestChannel: PJSIP/200-02\r\nDialStatus: ANSWER\r\n\r\n"
+        b"Event: Hangup\r\nChannel: PJSIP/100-01\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n\r\n"
+        b"Event: AOC-D\r\nName: x\r\n\r\n"
+        b"Event: SomethingNew\r\nChannel: PJSIP/9\r\nX-Extra: 1\r\n\r\n"
+    )
+    dial, hangup, aoc, unknown = decoder.feed(data)
+    assert isinstance(dial, events.DialEnd)
+    assert (dial.channel, dial.destchannel, dial.dialstatus) == (
+        "PJSIP/100-01",
+        "PJSIP/200-02",
+        "ANSWER",
+    )
+    assert dial.forward is None
+    assert isinstance(hangup, events.Hangup) and hangup.cause_txt == "Normal Clearing"
+    assert type(aoc) is events.AOC_D and aoc.name_header == "x" and aoc.name == "AOC-D"
+    assert type(unknown) is Event and unknown.event_name == "SomethingNew"
+    assert unknown.headers == [("Event", "SomethingNew"), ("Channel", "PJSIP/9"), ("X-Extra", "1")]
+
+
+def test_core_events_keep_their_accessors() -> None:
+    booted = core_events.FullyBooted.from_headers(Status="Fully Booted", Uptime="5", LastReload="5")
+    assert (booted.status, booted.uptime, booted.lastreload) == ("Fully Booted", "5", "5")
+    shutdown = core_events.Shutdown.from_headers(Shutdown="Cleanly", Restart="False")
+    assert (shutdown.shutdown, shutdown.restart) == ("Cleanly", "False")
+    response = core_events.OriginateResponse.from_headers(
+        Response="Success", Channel="Local/1@x", Reason="4", Uniqueid="1.2"
+    )
+    assert (response.response, response.channel, response.reason, response.uniqueid) == (
+        "Success",
+        "Local/1@x",
+        "4",
+        "1.2",
+    )
