@@ -617,6 +617,11 @@ class Manager:
         reader, decoder = self._reader, self._decoder
         assert reader is not None and decoder is not None
         route = self._route
+        tracker, registry = self._tracker, self._registry
+        for_event = registry.for_event
+        # isinstance(message, Event) by class: Event is an ABC (a Mapping),
+        # and ABC checks are slow for subclasses such as the typed events.
+        is_event: dict[type, bool] = {}
         cause: BaseException | None = None
         try:
             while True:
@@ -626,8 +631,48 @@ class Manager:
                 messages = decoder.feed(data)
                 if decoder.errors:
                     self._report(decoder.take_errors())
-                for message in messages:
-                    route(message)
+                backlog = self._backlog
+                if len(tracker) or self._originates or (backlog is not None and backlog.qsize()):
+                    for message in messages:
+                        route(message)
+                else:
+                    # The common case: events, no action in flight, no queued
+                    # event. Every event then takes _route's EVENT branch and
+                    # _dispatch's inline branch, unrolled here. Nothing a sync
+                    # handler does can start an action, an originate or the
+                    # backlog before this loop ends (those happen in tasks),
+                    # except an async handler: from then on, _route again.
+                    cache = registry._cache
+                    remaining = iter(messages)
+                    for message in remaining:
+                        kind = message.__class__
+                        event = is_event.get(kind)
+                        if event is None:
+                            event = is_event[kind] = isinstance(message, Event)
+                        if not event:
+                            route(message)
+                            for message in remaining:
+                                route(message)
+                            break
+                        name = message.event_name  # type: ignore[attr-defined]
+                        found = cache.get(name)
+                        handlers, any_async = found if found is not None else for_event(name)
+                        if not handlers:
+                            continue
+                        if any_async:
+                            self._dispatch(message, handlers, any_async)
+                            for message in remaining:
+                                route(message)
+                            break
+                        for handler in handlers:
+                            try:
+                                result = handler(message, self)
+                            except Exception:
+                                log.exception("callback %r raised on %r", handler, _name(message))
+                                continue
+                            if result is not None and isinstance(result, Awaitable):
+                                task = asyncio.ensure_future(result)
+                                task.add_done_callback(self._log_task_error)
                 if self._backlog is not None and self._backlog.qsize() >= self.max_event_backlog:
                     await self._wait_for_room()
         except (ConnectionError, OSError) as exc:
@@ -687,7 +732,7 @@ class Manager:
                 except Exception:
                     log.exception("callback %r raised on %r", handler, _name(message))
                     continue
-                if isinstance(result, Awaitable):
+                if result is not None and isinstance(result, Awaitable):
                     # A sync function that returned an awaitable (a lambda
                     # around a coroutine): run it without blocking the reader.
                     task = asyncio.ensure_future(result)

@@ -125,27 +125,59 @@ class FrameDecoder:
         messages: list[Message] = []
         append = messages.append
         decode = self._decode
-        index = 0
-        count = len(frames)
-        while index < count:
-            frame = frames[index]
-            index += 1
+        max_size = self.max_frame_size
+        # No frame can be over the cap when the whole buffer is not.
+        check_size = len(buffer) > max_size
+        # Events and plain responses are most of the traffic: they are decoded
+        # and built right here, as _decode would build them; anything else
+        # (legacy command output, stray blank lines, unknown frames, frames
+        # that are not UTF-8) goes through _decode.
+        fast = self._classify
+        event_class = self.event_classes.get
+        frames_left = iter(frames)
+        for frame in frames_left:
+            if fast and frame.startswith(b"Event: ") and not (check_size and len(frame) > max_size):
+                try:
+                    text = frame.decode("utf-8")
+                except UnicodeDecodeError:
+                    message = decode(frame)
+                else:
+                    end = text.find("\r\n")
+                    name = text[7:end] if end >= 0 else text[7:]
+                    message = event_class(name, Event)(text, None, name)
+                if message is not None:
+                    append(message)
+                continue
+            if (
+                fast
+                and frame.startswith(b"Response: ")
+                and not frame.startswith(_FOLLOWS)
+                and not (check_size and len(frame) > max_size)
+            ):
+                try:
+                    text = frame.decode("utf-8")
+                except UnicodeDecodeError:
+                    message = decode(frame)
+                else:
+                    message = Response(text)
+                if message is not None:
+                    append(message)
+                continue
             if frame.startswith(_FOLLOWS) and _END_COMMAND not in frame:
                 # Legacy command output may hold blank lines: join frames up
                 # to the one carrying the end marker, or wait for more bytes.
-                end = index
-                while end < count and _END_COMMAND not in frames[end]:
-                    end += 1
-                if end == count:
-                    tail = _END.join([*frames[index - 1 :], tail])
+                parts = [frame]
+                for more in frames_left:
+                    parts.append(more)
+                    if _END_COMMAND in more:
+                        break
+                else:
+                    tail = _END.join([*parts, tail])
                     break
-                frame = _END.join(frames[index - 1 : end + 1])
-                index = end + 1
-            if len(frame) > self.max_frame_size:
+                frame = _END.join(parts)
+            if len(frame) > max_size:
                 self.errors.append(
-                    FrameTooLarge(
-                        f"message of {len(frame)} bytes over {self.max_frame_size} skipped"
-                    )
+                    FrameTooLarge(f"message of {len(frame)} bytes over {max_size} skipped")
                 )
                 continue
             message = decode(frame)

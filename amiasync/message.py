@@ -178,23 +178,109 @@ class Action:
         return f"<Action {self.action_name} {fields}>".replace(" >", ">")
 
 
+def _parse_line(line: str) -> tuple[str, str] | tuple[()]:
+    """Return the header a line holds, or ``()`` for an empty line."""
+    key, sep, value = line.partition(":")
+    if sep:
+        # Asterisk writes "Key: Value": only that one space is dropped,
+        # since Command output keeps its indentation ("Output:   '100' =>").
+        # Some values end in a bare "\n" before the CRLF ("No endpoints
+        # found\n"), which is not part of the value.
+        if value[:1] == " ":
+            value = value[1:]
+        return (key, value.rstrip("\n"))
+    if line:
+        # A line with no colon (Asterisk 13's raw command output, a
+        # broken module) is kept under the empty key rather than dropped.
+        return ("", line.rstrip("\n"))
+    return ()
+
+
+#: Lines longer than this are parsed every time, never remembered.
+_LINE_CACHE_WIDTH = 200
+#: How many parsed lines are remembered; the memory is cleared when full.
+_LINE_CACHE_SIZE = 4096
+
+
+class _LineCache(dict[str, tuple[str, str]]):
+    """Parsed header lines, by line text.
+
+    AMI traffic repeats most of its lines word for word (``Privilege:
+    call,all``, ``ChannelStateDesc: Up``, ``Context: from-internal``, the same
+    callers and extensions), and a header tuple is immutable, so a line seen
+    before costs one dict lookup and shares its tuple. Bounded in entries and
+    line width; a line is parsed the same whether remembered or not.
+    """
+
+    def __missing__(self, line: str) -> tuple[str, str] | tuple[()]:
+        pair = _parse_line(line)
+        if pair and len(line) <= _LINE_CACHE_WIDTH:
+            if len(self) >= _LINE_CACHE_SIZE:
+                self.clear()
+            self[line] = pair
+        return pair
+
+
+_LINES = _LineCache()
+_parsed_line = _LINES.__getitem__
+
+
 def _parse(text: str) -> list[tuple[str, str]]:
-    pairs = []
-    for line in text.split("\r\n"):
-        key, sep, value = line.partition(":")
-        if sep:
-            # Asterisk writes "Key: Value": only that one space is dropped,
-            # since Command output keeps its indentation ("Output:   '100' =>").
-            # Some values end in a bare "\n" before the CRLF ("No endpoints
-            # found\n"), which is not part of the value.
-            if value[:1] == " ":
-                value = value[1:]
-            pairs.append((key, value.rstrip("\n")))
-        elif line:
-            # A line with no colon (Asterisk 13's raw command output, a
-            # broken module) is kept under the empty key rather than dropped.
-            pairs.append(("", line.rstrip("\n")))
-    return pairs
+    # Lines are split on CRLF only; empty lines (``()``) are dropped by filter.
+    return list(filter(None, map(_parsed_line, text.split("\r\n"))))
+
+
+#: How many lookups a message answers by scanning its text before it parses
+#: every header and indexes them: a handler reading a few headers of an event
+#: never pays for the rest, and one reading many pays for the parse once.
+_SCANS = 6
+#: Search strings for a header key: (``"\r\n" + key + ":"``, its length,
+#: ``key + ":"``), the line start after the first line and at the start of
+#: the text. Bounded: keys come from code, not from the wire.
+_NEEDLES: dict[str, tuple[str, int, str]] = {}
+_NEEDLES_MAX = 2048
+#: Returned by a scan when the header is absent; values are always strings.
+_ABSENT: Any = object()
+
+
+def _needles(key: str) -> tuple[str, int, str] | None:
+    """Return the search strings for ``key``, or None when only a parse can answer."""
+    needles = _NEEDLES.get(key)
+    if needles is not None:
+        return needles
+    if not key or ":" in key or "\r\n" in key:
+        # The empty key collects colon-less lines; a key holding a colon or a
+        # line break never comes out of the parse: let the index answer.
+        return None
+    needles = ("\r\n" + key + ":", len(key) + 3, key + ":")
+    if len(_NEEDLES) < _NEEDLES_MAX:
+        _NEEDLES[key] = needles
+    return needles
+
+
+def _scan(text: str, needles: tuple[str, int, str], within: str) -> Any:
+    """Return the value of the first line of ``text`` whose key is the needles' key.
+
+    Lines are split on CRLF only, so every CRLF in the text starts a line, and
+    the first ``"\r\n" + key + ":"`` is the first such line after the first
+    one. The value is cut as :func:`_parse` cuts it. ``within`` is searched
+    instead of ``text``: the same text, or its lowercase form when it is ASCII
+    (``str.lower`` keeps the positions then). Returns :data:`_ABSENT` when no
+    line has the key. :meth:`Message.get` inlines this for ``within is text``.
+    """
+    inner, skip, line0 = needles
+    if within.startswith(line0):
+        start = skip - 2
+    else:
+        start = within.find(inner)
+        if start < 0:
+            return _ABSENT
+        start += skip
+    end = text.find("\r\n", start)
+    if text.startswith(" ", start):
+        start += 1
+    value = text[start:end] if end >= 0 else text[start:]
+    return value.rstrip("\n")
 
 
 class Message(Mapping[str, str]):
@@ -206,13 +292,16 @@ class Message(Mapping[str, str]):
     valid UTF-8 (see :mod:`amiasync.frames`).
     """
 
-    __slots__ = ("_first", "_folded", "_pairs", "_text", "raw")
+    __slots__ = ("_first", "_folded", "_pairs", "_scans", "_text", "raw")
 
     def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
+        # Event.__init__ repeats these assignments (one call less per event):
+        # keep the two in step.
         self._text = text
         self._pairs: list[tuple[str, str]] | None = None if pairs is None else list(pairs)
         self._first: dict[str, str] | None = None
         self._folded: dict[str, str] | None = None
+        self._scans = 0
         #: The frame's bytes, kept only when they had to be decoded as Latin-1.
         self.raw: bytes | None = None
 
@@ -249,14 +338,10 @@ class Message(Mapping[str, str]):
         return first
 
     def __getitem__(self, key: str) -> str:
-        try:
-            return self._index()[key]
-        except KeyError:
-            pass
-        folded = self._folded
-        if folded is None:
-            folded = self._folded = {k.lower(): v for k, v in reversed(self.headers)}
-        return folded[key.lower()]
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value  # type: ignore[no-any-return]
 
     @overload
     def get(self, key: str, /) -> str | None: ...
@@ -266,10 +351,50 @@ class Message(Mapping[str, str]):
     def get(self, key: str, /, default: _T) -> str | _T: ...
     def get(self, key: str, /, default: Any = None) -> Any:
         """Return the first value of ``key`` (case-insensitive), or ``default``."""
+        # The first value of the header whose key is exactly ``key`` wins;
+        # only when there is none does a case-insensitive match count.
+        first = self._first
+        if first is None:
+            scans = self._scans
+            if scans < _SCANS and self._pairs is None:
+                # Not parsed yet: look for the line in the text (see _scan,
+                # inlined here: this is the hot path of every handler).
+                self._scans = scans + 1
+                needles = _NEEDLES.get(key) or _needles(key)
+                if needles is not None:
+                    text = self._text
+                    inner, skip, line0 = needles
+                    if text.startswith(line0):
+                        start = skip - 2
+                    else:
+                        start = text.find(inner)
+                        if start >= 0:
+                            start += skip
+                    if start >= 0:
+                        end = text.find("\r\n", start)
+                        if end < 0:
+                            end = len(text)
+                        if start == end:
+                            return ""
+                        if text[start] == " ":
+                            start += 1
+                        if text[end - 1] == "\n":
+                            return text[start:end].rstrip("\n")
+                        return text[start:end]
+                    if text.isascii():
+                        lowered = _needles(key.lower())
+                        if lowered is not None:
+                            value = _scan(text, lowered, text.lower())
+                            return default if value is _ABSENT else value
+            first = self._index()
         try:
-            return self[key]
+            return first[key]
         except KeyError:
-            return default
+            pass
+        folded = self._folded
+        if folded is None:
+            folded = self._folded = {k.lower(): v for k, v in reversed(self.headers)}
+        return folded.get(key.lower(), default)
 
     def get_all(self, key: str) -> list[str]:
         """Return every value of ``key`` (case-insensitive), in order."""
@@ -372,7 +497,13 @@ class Event(Message):
     def __init__(
         self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None, event_name: str = ""
     ) -> None:
-        super().__init__(text, pairs)
+        # Message.__init__, inlined: the decoder builds one of these per event.
+        self._text = text
+        self._pairs = None if pairs is None else list(pairs)
+        self._first = None
+        self._folded = None
+        self._scans = 0
+        self.raw = None
         self.event_name = event_name or type(self).name or self.get("Event", "")
 
     @classmethod

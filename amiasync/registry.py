@@ -24,6 +24,8 @@ Handler = Callable[[Any, Any], Any]
 CallbackKey = Union[str, type, None]
 
 _GLOB = frozenset("*?[")
+#: Event names whose resolution is kept; Asterisk 22 documents about 280.
+_CACHE_MAX = 4096
 
 
 def is_async_handler(handler: Handler) -> bool:
@@ -56,6 +58,9 @@ class CallbackRegistry:
 
     def __init__(self) -> None:
         self._entries: list[tuple[str | None, Handler, bool]] = []
+        # Event name -> for_event(name). The manager's reader looks names up
+        # in this dict directly, so it is only ever cleared in place, never
+        # replaced, and holds nothing for_event would not return.
         self._cache: dict[str, tuple[tuple[Handler, ...], bool]] = {}
 
     def register(self, key: CallbackKey, handler: Handler) -> None:
@@ -97,6 +102,9 @@ class CallbackRegistry:
             and (k == "" or k == lower or (_GLOB.intersection(k) and fnmatchcase(lower, k)))
         ]
         found = (tuple(h for h, _ in chosen), any(a for _, a in chosen))
+        if len(self._cache) >= _CACHE_MAX:
+            # Names come from the wire; a peer inventing them must not grow this.
+            self._cache.clear()
         self._cache[name] = found
         return found
 
