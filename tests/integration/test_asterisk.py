@@ -85,6 +85,19 @@ async def test_originate_tracked_with_events_to_every_kind_of_callback(manager):
     assert {"Newchannel", "VarSet", "OriginateResponse", "Hangup"} <= set(everything)
 
 
+async def test_twenty_concurrent_tracked_originates(manager):
+    calls = [
+        core.Originate(
+            "Local/100@amitest", application="Wait", data="1", callerid=f'"Caller {i}" <50{i:02d}>'
+        )
+        for i in range(20)
+    ]
+    results = await asyncio.gather(*(manager.originate(call, timeout=30) for call in calls))
+    assert all(r.success and r.reason == 4 for r in results)
+    assert len({r.uniqueid for r in results}) == 20
+    assert [r.event["CallerIDName"] for r in results] == [f"Caller {i}" for i in range(20)]
+
+
 async def test_event_lists_with_live_channels(manager):
     results = await asyncio.gather(
         *(
