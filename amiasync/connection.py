@@ -687,6 +687,9 @@ class Manager:
     def _route(self, message: Message) -> None:
         kind, pending = self._tracker.receive(message)
         if kind is Route.EVENT:
+            # _read_loop unrolls this branch (with _dispatch's inline one) for
+            # batches read while no action, originate or queued event waits:
+            # a change here must be made there too, or that case excluded.
             if self._originates and message.event_name == "OriginateResponse":  # type: ignore[attr-defined]
                 waiter = self._originates.get(message.get("ActionID", ""))
                 if waiter is not None and not waiter.done():

@@ -138,7 +138,7 @@ class FrameDecoder:
         for frame in frames_left:
             if fast and frame.startswith(b"Event: ") and not (check_size and len(frame) > max_size):
                 try:
-                    text = frame.decode("utf-8")
+                    text = frame.decode()
                 except UnicodeDecodeError:
                     message = decode(frame)
                 else:
@@ -155,7 +155,7 @@ class FrameDecoder:
                 and not (check_size and len(frame) > max_size)
             ):
                 try:
-                    text = frame.decode("utf-8")
+                    text = frame.decode()
                 except UnicodeDecodeError:
                     message = decode(frame)
                 else:
