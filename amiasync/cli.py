@@ -41,7 +41,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, TextIO, Union
+from typing import Any, Callable, TextIO, TypeVar, Union
 
 from . import core
 from .connection import ConnectionState, Manager, connect
@@ -71,6 +71,7 @@ log = logging.getLogger("amiasync")
 JSONValue = Union[str, list[str]]
 
 _PLAIN_PORT, _TLS_PORT = 5038, 5039
+_N = TypeVar("_N", int, float)
 _HIDDEN_COLUMNS = frozenset({"actionid", "eventlist"})
 
 
@@ -102,44 +103,27 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "yes", "true", "on")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-    return value
+def _checked(
+    convert: Callable[[str], _N], valid: Callable[[_N], bool], what: str, rule: str
+) -> Callable[[str], _N]:
+    """Return an argparse type that converts the text and refuses values failing ``valid``."""
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{rule}: {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
-    return value
+_positive_float = _checked(float, lambda v: v > 0, "a number", "must be more than 0")
+_non_negative_float = _checked(float, lambda v: v >= 0, "a number", "must be 0 or more")
+_positive_int = _checked(int, lambda v: v >= 1, "a whole number", "must be 1 or more")
+_port = _checked(int, lambda v: 0 <= v <= 65535, "a port number", "not a port number")
 
 
 def _connection_options() -> argparse.ArgumentParser:
