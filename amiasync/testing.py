@@ -379,7 +379,7 @@ class FakeSession:
             self.send(_response("Error", action_id, Message="Channel not specified"))
             return
         is_async = action.get("Async", "").lower() in ("true", "yes", "1", "on")
-        call = self.server._originate(action, action_id)
+        call = self.server._play_call(action, action_id)
         if is_async:
             self.send(_response("Success", action_id, Message="Originate successfully queued"))
             self.server._spawn(call)
@@ -717,9 +717,6 @@ class FakeAsterisk:
         return Event.from_headers(
             [("Event", name), ("Privilege", privilege), *pairs, *extra.items()]
         )
-
-    def _originate(self, action: Message, action_id: str | None) -> Awaitable[bool]:
-        return self._play_call(action, action_id)
 
     async def _play_call(self, action: Message, action_id: str | None) -> bool:
         target = action.get("Channel", "")
