@@ -114,3 +114,34 @@ async def test_events_mask_and_filter_helpers(manager, server):
         first = await asyncio.wait_for(stream.__anext__(), 5)
     assert first["UserEvent"] == "Keep"
     assert (await manager.set_events(False))["Events"] == "Off"
+
+
+async def test_list_failing_before_it_starts_resolves_with_the_error(manager):
+    response = await manager.send_action(core.Status("Local/none@nowhere-1;1"))
+    assert not response.success and response.message == "No such channel"
+    assert response.events == [] and response.complete is None
+
+
+async def test_list_items_mismatch_is_reported(manager, server, caplog):
+    def short_list(session, action):
+        action_id = action["ActionID"]
+        return [
+            {"Response": "Success", "EventList": "start", "Message": "will follow"},
+            amiasync.Event.from_headers(Event="Item", ActionID=action_id),
+            amiasync.Event.from_headers(
+                Event="ListComplete", ActionID=action_id, EventList="Complete", ListItems="3"
+            ),
+        ]
+
+    server.on_action("ShortList", short_list)
+    response = await manager.send_action(amiasync.Action("ShortList"))
+    assert len(response.events) == 1 and response.complete["ListItems"] == "3"
+    assert "ListItems says 3 but 1 items arrived" in caplog.text
+
+
+async def test_list_times_out_as_a_whole(manager, server):
+    server.on_action(
+        "Endless", lambda s, a: {"Response": "Success", "EventList": "start", "Message": "..."}
+    )
+    with pytest.raises(amiasync.ActionTimeout, match="event list incomplete"):
+        await manager.send_action(amiasync.Action("Endless"), timeout=0.1)
