@@ -279,7 +279,7 @@ class Manager:
         *,
         auth: str = "md5",
         events: bool | str | list[str] | None = True,
-        timeout: float | None = None,
+        timeout: float | None = _DEFAULT,
     ) -> Response:
         """Log in, with a Challenge and an MD5 key by default.
 
@@ -288,7 +288,8 @@ class Manager:
             secret: Its secret; sent only as an MD5 key unless ``auth="plain"``.
             auth: ``"md5"`` (Challenge then Login with Key) or ``"plain"``.
             events: The ``Events`` header: True, False, a class list, or None.
-            timeout: Seconds for each step.
+            timeout: Seconds for each step (``action_timeout`` by default; None
+                waits as long as the connection lives).
 
         Returns:
             The successful Login response.

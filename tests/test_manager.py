@@ -279,3 +279,14 @@ async def test_timeout_compat_both_paths(version):
     with pytest.raises(asyncio.TimeoutError):
         async with factory(0.01):
             await asyncio.Event().wait()
+
+
+async def test_login_times_out_by_default_when_asterisk_never_answers(server):
+    server.on_action("Challenge", lambda session, action: None)
+    with pytest.raises(amiasync.ActionTimeout):
+        await asyncio.wait_for(
+            amiasync.connect(
+                server.host, server.port, username=USER, secret=SECRET, action_timeout=0.2
+            ),
+            5,
+        )
