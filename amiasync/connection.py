@@ -20,6 +20,14 @@ wait long on a handler:
 
 When the connection is lost, every pending action fails at once with
 :class:`~amiasync.exceptions.ManagerSocketError`; none is sent again.
+
+Timeouts and writes. Action timeouts share timers: an action's deadline is
+rounded up to the next multiple of :data:`TIMER_GRANULARITY` (20 ms) and
+every action due in that slot is expired by one timer, so a timeout fires
+never earlier than asked and at most 20 ms later. Actions sent while others
+are in flight are written together, once per event-loop iteration (an action
+sent while none is in flight is written at once); every action is checked
+and encoded, and refused if invalid, before anything is queued.
 """
 
 from __future__ import annotations
@@ -28,13 +36,15 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
+import functools
 import logging
+import math
 import random
 import secrets
 import ssl as ssl_module
 from collections.abc import Awaitable, Generator
 from types import TracebackType
-from typing import Any, Callable, Union
+from typing import Any, Callable, Union, cast
 
 from . import core
 from ._compat import timeout as async_timeout
@@ -50,7 +60,7 @@ from .exceptions import (
 )
 from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
 from .message import Action, Event, Message, Response
-from .protocol import ActionTracker, Route
+from .protocol import ActionTracker, PendingAction, Route
 from .registry import CallbackKey, CallbackRegistry, Handler
 from .stream import EventStream
 
@@ -110,6 +120,45 @@ class OriginateResult:
 
 _READ_SIZE = 1 << 18
 _WRITE_HIGH_WATER = 1 << 16
+#: Seconds: action timeouts are rounded up to a multiple of this and share a timer.
+TIMER_GRANULARITY = 0.02
+#: isinstance(message, Event) by class: Event is an ABC (a Mapping), and ABC
+#: checks are slow for subclasses such as the typed events. One entry per class.
+_IS_EVENT: dict[type, bool] = {}
+
+
+class _ReaderProtocol(asyncio.StreamReaderProtocol):
+    """The socket's protocol: a StreamReader until the banner, then the manager.
+
+    Once :attr:`on_data` is set, received bytes go straight to it from the
+    event loop's read callback, with no reader task to wake in between (one
+    loop iteration less per response). :attr:`on_lost` hears the end of the
+    connection (EOF or loss); the StreamReader and the writer's ``drain`` and
+    ``wait_closed`` keep working as with :func:`asyncio.open_connection`.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(reader, loop=loop)
+        self.on_data: Callable[[bytes], None] | None = None
+        self.on_lost: Callable[[BaseException | None], None] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        on_data = self.on_data
+        if on_data is None:
+            super().data_received(data)
+        else:
+            on_data(data)
+
+    def eof_received(self) -> bool:
+        keep_open = bool(super().eof_received())
+        if self.on_lost is not None:
+            self.on_lost(None)
+        return keep_open
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.on_lost is not None:
+            self.on_lost(exc)
 
 
 class Manager:
@@ -148,17 +197,22 @@ class Manager:
         self._counter = 0
         self._registry = CallbackRegistry()
         self._tracker: ActionTracker[asyncio.Future[Response]] = ActionTracker()
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        # Action timeouts: deadline slot (a multiple of TIMER_GRANULARITY) ->
+        # the actions due then, and the one timer that expires them.
+        self._deadlines: dict[int, set[PendingAction[asyncio.Future[Response]]]] = {}
+        self._deadline_timers: dict[int, asyncio.TimerHandle] = {}
+        # Encoded actions waiting for the end of this loop iteration, and their size.
+        self._out: list[bytes] | None = None
+        self._out_size = 0
         self._decoder: FrameDecoder | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        self._protocol: _ReaderProtocol | None = None
         self._backlog: asyncio.Queue[tuple[Message, tuple[Handler, ...]]] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._warned_backlog = False
-        # Set while the backlog has room; the reader waits on it when full.
-        # Created in connect(): on Python 3.9 an Event binds to a loop.
-        self._room: asyncio.Event | None = None
+        # True while reading is paused because the backlog is full.
+        self._paused = False
         self._logged_in = False
         self._closing = False
         self._lost: asyncio.Future[None] | None = None
@@ -227,15 +281,23 @@ class Manager:
         context = ssl_module.create_default_context() if ssl is True else (ssl or None)
         delay = self.connect_timeout if timeout is None else timeout
         decoder = FrameDecoder(max_frame_size=self.max_frame_size, event_classes=EVENT_CLASSES)
+        loop = asyncio.get_running_loop()
         try:
             async with async_timeout(delay):
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=context, limit=_READ_SIZE
+                # asyncio.open_connection, with a protocol that can hand the
+                # bytes to this manager directly once the banner is in.
+                reader = asyncio.StreamReader(limit=_READ_SIZE, loop=loop)
+                protocol = _ReaderProtocol(reader, loop)
+                transport, _ = await loop.create_connection(
+                    lambda: protocol, host, port, ssl=context
                 )
+                writer = asyncio.StreamWriter(transport, protocol, reader, loop)
                 try:
                     first: list[Message] = []
                     while decoder.banner is None:
-                        data = await reader.read(_READ_SIZE)
+                        # Everything buffered, so nothing is left in the
+                        # StreamReader when the protocol switches over.
+                        data = await reader.read(1 << 30)
                         if not data:
                             raise ManagerSocketError(f"{host}:{port} closed before the banner")
                         first = decoder.feed(data)
@@ -256,13 +318,20 @@ class Manager:
         self._reader, self._writer = reader, writer
         self._closing = False
         self._logged_in = False
-        self._lost = asyncio.get_running_loop().create_future()
-        self._room = asyncio.Event()
+        self._paused = False
+        self._lost = loop.create_future()
         self._report(decoder.take_errors())
         log.info("connected to %s:%s (%s)", host, port, self.banner)
         for message in first:
             self._route(message)
-        self._reader_task = asyncio.ensure_future(self._read_loop())
+        # No await since the last read: from here on the protocol hands every
+        # byte to _data_received, and the end of the link to _link_lost.
+        self._protocol = protocol
+        protocol.on_data = self._data_received
+        protocol.on_lost = functools.partial(self._link_lost, protocol)
+        if reader.at_eof() or reader.exception() is not None or transport.is_closing():
+            # The link ended with the banner: report it as the reader would.
+            loop.call_soon(self._link_lost, protocol, reader.exception())
         if self.keepalive:
             self._keepalive_task = asyncio.ensure_future(self._keepalive_loop(self.keepalive))
         if self._ready is None:
@@ -349,16 +418,12 @@ class Manager:
     async def _abort(self) -> None:
         """Close the socket at once and wait for the reader to wind down."""
         self._closing = True
-        writer, task = self._writer, self._reader_task
+        writer = self._writer
         if writer is not None:
             writer.close()
             with contextlib.suppress(Exception):
                 async with async_timeout(1.0):
                     await writer.wait_closed()
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         self._connection_lost(None)
         if self._dispatcher is not None:
             self._dispatcher.cancel()
@@ -417,23 +482,48 @@ class Manager:
         if writer is None or writer.is_closing():
             raise ManagerSocketError(f"not connected; {action.action_name} not sent")
         action_id = action.action_id or self.next_action_id()
+        # Encoding checks every header: an invalid action is refused here,
+        # before anything is queued or written.
         data = action.encode(action_id)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Response] = loop.create_future()
-        self._tracker.start(action_id, action.action_name, future)
+        tracker = self._tracker
+        pending = tracker.start(action_id, action.action_name, future)
         delay = self.action_timeout if timeout is _DEFAULT else timeout
-        if delay is not None:
-            self._timers[action_id] = loop.call_later(delay, self._expire, action_id, delay)
+        if delay is not None and delay < math.inf:
+            # One timer per deadline slot, never earlier than asked.
+            slot = int((loop.time() + delay) / TIMER_GRANULARITY) + 1
+            due = self._deadlines.get(slot)
+            if due is None:
+                due = self._deadlines[slot] = set()
+                self._deadline_timers[slot] = loop.call_at(
+                    slot * TIMER_GRANULARITY, self._expire, slot
+                )
+            due.add(pending)
+            pending.timer = slot
+            pending.timeout = delay
         if log.isEnabledFor(logging.DEBUG):
             log.debug("send %s %s %s", action.action_name, action_id, action.redacted())
         try:
-            writer.write(data)
-            transport = writer.transport
-            if transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+            out = self._out
+            if out is not None:
+                # Others were sent in this loop iteration: one write for all.
+                out.append(data)
+                self._out_size += len(data)
+                if self._out_size > _WRITE_HIGH_WATER:
+                    self._flush()
+            elif len(tracker) > 1:
+                # Others are in flight, so more may be sent in this iteration.
+                self._out = [data]
+                self._out_size = len(data)
+                loop.call_soon(self._flush)
+            else:
+                writer.write(data)
+            if writer.transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
                 await writer.drain()
             response = await future
         except BaseException as exc:
-            self._forget(action_id)
+            self._forget(pending)
             if isinstance(exc, (ConnectionError, OSError)) and not isinstance(exc, AMIError):
                 raise ManagerSocketError(f"{action.action_name} not sent: {exc}") from exc
             raise
@@ -441,20 +531,50 @@ class Manager:
             raise ActionFailed(response)
         return response
 
-    def _forget(self, action_id: str) -> None:
-        self._tracker.discard(action_id)
-        timer = self._timers.pop(action_id, None)
-        if timer is not None:
-            timer.cancel()
+    def _flush(self) -> None:
+        """Write the actions queued in this loop iteration, in one piece."""
+        out, self._out = self._out, None
+        writer = self._writer
+        if not out or writer is None or writer.is_closing():
+            # Lost or closing: their actions fail with the connection.
+            return
+        try:
+            writer.write(b"".join(out))
+        except Exception as exc:
+            log.warning("write failed, dropping the link: %s", exc)
+            writer.transport.abort()
 
-    def _expire(self, action_id: str, delay: float) -> None:
-        self._timers.pop(action_id, None)
-        pending = self._tracker.discard(action_id)
-        if pending is not None and not pending.waiter.done():
-            got = " (event list incomplete)" if pending.response is not None else ""
-            pending.waiter.set_exception(
-                ActionTimeout(f"{pending.action_name} {action_id}: no answer in {delay} s{got}")
-            )
+    def _forget(self, pending: PendingAction[asyncio.Future[Response]]) -> None:
+        if self._tracker.get(pending.action_id) is pending:
+            self._tracker.discard(pending.action_id)
+        self._untime(pending)
+
+    def _untime(self, pending: PendingAction[asyncio.Future[Response]]) -> None:
+        slot = pending.timer
+        if slot is not None:
+            due = self._deadlines.get(slot)
+            if due is not None:
+                due.discard(pending)
+
+    def _expire(self, slot: int) -> None:
+        """Time out the actions due in this deadline slot that are still in flight."""
+        self._deadline_timers.pop(slot, None)
+        due = self._deadlines.pop(slot, None)
+        if not due:
+            return
+        tracker = self._tracker
+        for pending in due:
+            if tracker.get(pending.action_id) is not pending:
+                continue
+            tracker.discard(pending.action_id)
+            if not pending.waiter.done():
+                got = " (event list incomplete)" if pending.response is not None else ""
+                pending.waiter.set_exception(
+                    ActionTimeout(
+                        f"{pending.action_name} {pending.action_id}: "
+                        f"no answer in {pending.timeout} s{got}"
+                    )
+                )
 
     async def command(self, command: str, timeout: float | None = _DEFAULT) -> list[str]:
         """Run a CLI command and return its output lines, all of them, in order.
@@ -614,71 +734,66 @@ class Manager:
 
     # -- reading ------------------------------------------------------------
 
-    async def _read_loop(self) -> None:
-        reader, decoder = self._reader, self._decoder
-        assert reader is not None and decoder is not None
-        route = self._route
-        tracker, registry = self._tracker, self._registry
-        for_event = registry.for_event
-        # isinstance(message, Event) by class: Event is an ABC (a Mapping),
-        # and ABC checks are slow for subclasses such as the typed events.
-        is_event: dict[type, bool] = {}
-        cause: BaseException | None = None
-        try:
-            while True:
-                data = await reader.read(_READ_SIZE)
-                if not data:
-                    break
-                messages = decoder.feed(data)
-                if decoder.errors:
-                    self._report(decoder.take_errors())
-                backlog = self._backlog
-                if len(tracker) or self._originates or (backlog is not None and backlog.qsize()):
-                    for message in messages:
-                        route(message)
-                else:
-                    # The common case: events, no action in flight, no queued
-                    # event. Every event then takes _route's EVENT branch and
-                    # _dispatch's inline branch, unrolled here. Nothing a sync
-                    # handler does can start an action, an originate or the
-                    # backlog before this loop ends (those happen in tasks),
-                    # except an async handler: from then on, _route again.
-                    cache = registry._cache
-                    remaining = iter(messages)
+    def _data_received(self, data: bytes) -> None:
+        """Decode and route what the socket gave (called by the protocol)."""
+        decoder = self._decoder
+        assert decoder is not None
+        messages = decoder.feed(data)
+        if decoder.errors:
+            self._report(decoder.take_errors())
+        backlog = self._backlog
+        if len(self._tracker) or self._originates or (backlog is not None and backlog.qsize()):
+            route = self._route
+            for message in messages:
+                route(message)
+        else:
+            # The common case: events, no action in flight, no queued event.
+            # Every event then takes _route's EVENT branch and _dispatch's
+            # inline branch, unrolled here. Nothing a sync handler does can
+            # start an action, an originate or the backlog before this loop
+            # ends (those happen in tasks), except an async handler: from
+            # then on, _route again.
+            registry = self._registry
+            cache = registry._cache
+            for_event = registry.for_event
+            is_event = _IS_EVENT
+            remaining = iter(messages)
+            for message in remaining:
+                kind = message.__class__
+                event = is_event.get(kind)
+                if event is None:
+                    event = is_event[kind] = isinstance(message, Event)
+                if not event:
+                    self._route(message)
                     for message in remaining:
-                        kind = message.__class__
-                        event = is_event.get(kind)
-                        if event is None:
-                            event = is_event[kind] = isinstance(message, Event)
-                        if not event:
-                            route(message)
-                            for message in remaining:
-                                route(message)
-                            break
-                        name = message.event_name  # type: ignore[attr-defined]
-                        found = cache.get(name)
-                        handlers, any_async = found if found is not None else for_event(name)
-                        if not handlers:
-                            continue
-                        if any_async:
-                            self._dispatch(message, handlers, any_async)
-                            for message in remaining:
-                                route(message)
-                            break
-                        for handler in handlers:
-                            try:
-                                result = handler(message, self)
-                            except Exception:
-                                log.exception("callback %r raised on %r", handler, _name(message))
-                                continue
-                            if result is not None and isinstance(result, Awaitable):
-                                task = asyncio.ensure_future(result)
-                                task.add_done_callback(self._log_task_error)
-                if self._backlog is not None and self._backlog.qsize() >= self.max_event_backlog:
-                    await self._wait_for_room()
-        except (ConnectionError, OSError) as exc:
-            cause = exc
-        finally:
+                        self._route(message)
+                    break
+                name = message.event_name  # type: ignore[attr-defined]
+                found = cache.get(name)
+                handlers, any_async = found if found is not None else for_event(name)
+                if not handlers:
+                    continue
+                if any_async:
+                    self._dispatch(message, handlers, any_async)
+                    for message in remaining:
+                        self._route(message)
+                    break
+                for handler in handlers:
+                    try:
+                        result = handler(message, self)
+                    except Exception:
+                        log.exception("callback %r raised on %r", handler, _name(message))
+                        continue
+                    if result is not None and isinstance(result, Awaitable):
+                        task = asyncio.ensure_future(result)
+                        task.add_done_callback(self._log_task_error)
+        backlog = self._backlog
+        if backlog is not None and backlog.qsize() >= self.max_event_backlog:
+            self._pause_reading()
+
+    def _link_lost(self, protocol: _ReaderProtocol, cause: BaseException | None) -> None:
+        """The protocol's end-of-link report; ignored once that link is replaced."""
+        if protocol is self._protocol:
             self._connection_lost(cause)
 
     def _report(self, errors: list[ProtocolError]) -> None:
@@ -700,9 +815,8 @@ class Manager:
                 self._dispatch(message, handlers, any_async)
         elif kind is Route.DONE:
             assert pending is not None and pending.response is not None
-            timer = self._timers.pop(pending.action_id, None)
-            if timer is not None:
-                timer.cancel()
+            if pending.timer is not None:
+                self._untime(pending)
             self._check_list(pending.response)
             if not pending.waiter.done():
                 pending.waiter.set_result(pending.response)
@@ -748,15 +862,24 @@ class Manager:
             self._dispatcher = asyncio.ensure_future(self._dispatch_loop(backlog))
         backlog.put_nowait((message, handlers))
 
-    async def _wait_for_room(self) -> None:
+    def _pause_reading(self) -> None:
+        """Stop reading until the backlog is down to half (see _dispatch_loop)."""
         if not self._warned_backlog:
             self._warned_backlog = True
             log.warning(
                 "async handlers are %d events behind; pausing the reader", self.max_event_backlog
             )
-        assert self._room is not None
-        self._room.clear()
-        await self._room.wait()
+        writer = self._writer
+        if not self._paused and writer is not None and not writer.is_closing():
+            self._paused = True
+            cast(asyncio.ReadTransport, writer.transport).pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._paused:
+            self._paused = False
+            writer = self._writer
+            if writer is not None and not writer.is_closing():
+                cast(asyncio.ReadTransport, writer.transport).resume_reading()
 
     async def _dispatch_loop(
         self, backlog: asyncio.Queue[tuple[Message, tuple[Handler, ...]]]
@@ -774,8 +897,8 @@ class Manager:
                         log.exception("callback %r raised on %r", handler, _name(message))
             finally:
                 backlog.task_done()
-                if self._room is not None and backlog.qsize() <= low_water:
-                    self._room.set()
+                if self._paused and backlog.qsize() <= low_water:
+                    self._resume_reading()
 
     @staticmethod
     def _log_task_error(task: asyncio.Future[Any]) -> None:
@@ -787,14 +910,18 @@ class Manager:
             return
         writer, self._writer = self._writer, None
         self._reader = None
+        self._protocol = None
         self._logged_in = False
+        self._paused = False
+        self._out = None
         writer.close()
         reason = "connection closed" if self._closing else "connection lost"
         if cause is not None:
             reason = f"{reason}: {cause}"
-        for timer in self._timers.values():
+        for timer in self._deadline_timers.values():
             timer.cancel()
-        self._timers.clear()
+        self._deadline_timers.clear()
+        self._deadlines.clear()
         for pending in self._tracker.take_all():
             if not pending.waiter.done():
                 error = ManagerSocketError(f"{pending.action_name} {pending.action_id}: {reason}")
@@ -919,9 +1046,11 @@ class Manager:
     async def _abort_quietly(self) -> None:
         closing, self._closing = self._closing, True
         writer, self._writer = self._writer, None
+        # Whatever the old link still reports is ignored from now on.
+        self._protocol = None
+        self._out = None
         if writer is not None:
             writer.close()
-        self._stop_task(self._reader_task)
         self._stop_task(self._keepalive_task)
         self._closing = closing
 

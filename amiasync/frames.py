@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .exceptions import FrameTooLarge, ProtocolError
-from .message import Event, Message, Response
+from .message import _SCANS, Event, Message, Response
 
 __all__ = ["FrameDecoder", "DEFAULT_MAX_FRAME_SIZE", "BANNER_PREFIX"]
 
@@ -37,6 +37,8 @@ DEFAULT_MAX_FRAME_SIZE = 1 << 20
 BANNER_PREFIX = "Asterisk Call Manager/"
 _END = b"\r\n\r\n"
 _FOLLOWS = b"Response: Follows\r\n"
+_FOLLOWS_TEXT = _FOLLOWS.decode()
+_utf8 = bytes.decode
 _END_COMMAND = b"--END COMMAND--"
 _LEGACY_HEADERS = frozenset({"response", "privilege", "actionid", "message"})
 
@@ -128,12 +130,39 @@ class FrameDecoder:
         max_size = self.max_frame_size
         # No frame can be over the cap when the whole buffer is not.
         check_size = len(buffer) > max_size
-        # Events and plain responses are most of the traffic: they are decoded
-        # and built right here, as _decode would build them; anything else
-        # (legacy command output, stray blank lines, unknown frames, frames
-        # that are not UTF-8) goes through _decode.
-        fast = self._classify
         event_class = self.event_classes.get
+        if self._classify and not check_size:
+            new = object.__new__
+            # Events and plain responses are most of the traffic: they are
+            # decoded (all at once) and built right here, as _decode would
+            # build them. The first frame that is anything else (legacy
+            # command output, a stray blank line, an unknown frame) ends this
+            # loop, and it and the rest go the general way below; so does the
+            # whole batch when a frame is not UTF-8.
+            try:
+                texts = list(map(_utf8, frames))
+            except UnicodeDecodeError:
+                texts = []
+            for text in texts:
+                if text.startswith("Event: "):
+                    end = text.find("\r\n")
+                    name = text[7:end] if end >= 0 else text[7:]
+                    # Event(text, None, name) without the call: Event.__init__'s
+                    # assignments, kept in step with it.
+                    event = new(event_class(name, Event))
+                    event._text = text
+                    event._pairs = event._first = event._folded = event.raw = None
+                    event._scans = _SCANS
+                    event.event_name = name
+                    append(event)
+                elif text.startswith("Response: ") and not text.startswith(_FOLLOWS_TEXT):
+                    append(Response(text))
+                else:
+                    break
+            if messages:
+                # One message per frame so far.
+                frames = frames[len(messages) :]
+        fast = self._classify
         frames_left = iter(frames)
         for frame in frames_left:
             if fast and frame.startswith(b"Event: ") and not (check_size and len(frame) > max_size):

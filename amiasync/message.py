@@ -235,40 +235,53 @@ def _parse(text: str) -> list[tuple[str, str]]:
 #: never pays for the rest, and one reading many pays for the parse once.
 _SCANS = 6
 #: Search strings for a header key: (``"\r\n" + key + ":"``, its length,
-#: ``key + ":"``), the line start after the first line and at the start of
-#: the text. Bounded: keys come from code, not from the wire.
-_NEEDLES: dict[str, tuple[str, int, str]] = {}
+#: ``key + ":"``, the key's first character), the line start after the first
+#: line and at the start of the text; then the same for the lowercase key.
+#: Bounded: keys come from code, not from the wire.
+_Needles = tuple[str, int, str, str, str, int, str]
+_NEEDLES: dict[str, _Needles | None] = {}
 _NEEDLES_MAX = 2048
 #: Returned by a scan when the header is absent; values are always strings.
 _ABSENT: Any = object()
 
 
-def _needles(key: str) -> tuple[str, int, str] | None:
+def _needles(key: str) -> _Needles | None:
     """Return the search strings for ``key``, or None when only a parse can answer."""
-    needles = _NEEDLES.get(key)
-    if needles is not None:
-        return needles
     if not key or ":" in key or "\r\n" in key:
         # The empty key collects colon-less lines; a key holding a colon or a
         # line break never comes out of the parse: let the index answer.
-        return None
-    needles = ("\r\n" + key + ":", len(key) + 3, key + ":")
+        needles = None
+    else:
+        lower = key.lower()
+        needles = (
+            "\r\n" + key + ":",
+            len(key) + 3,
+            key + ":",
+            key[0],
+            "\r\n" + lower + ":",
+            len(lower) + 3,
+            lower + ":",
+        )
     if len(_NEEDLES) < _NEEDLES_MAX:
         _NEEDLES[key] = needles
     return needles
 
 
-def _scan(text: str, needles: tuple[str, int, str], within: str) -> Any:
+def _scan(text: str, needles: _Needles, within: str) -> Any:
     """Return the value of the first line of ``text`` whose key is the needles' key.
 
     Lines are split on CRLF only, so every CRLF in the text starts a line, and
     the first ``"\r\n" + key + ":"`` is the first such line after the first
     one. The value is cut as :func:`_parse` cuts it. ``within`` is searched
     instead of ``text``: the same text, or its lowercase form when it is ASCII
-    (``str.lower`` keeps the positions then). Returns :data:`_ABSENT` when no
-    line has the key. :meth:`Message.get` inlines this for ``within is text``.
+    (``str.lower`` keeps the positions then); the lowercase needles are used
+    for it. Returns :data:`_ABSENT` when no line has the key.
+    :meth:`Message.get` inlines this for ``within is text``.
     """
-    inner, skip, line0 = needles
+    if within is text:
+        inner, skip, line0 = needles[0], needles[1], needles[2]
+    else:
+        inner, skip, line0 = needles[4], needles[5], needles[6]
     if within.startswith(line0):
         start = skip - 2
     else:
@@ -294,6 +307,10 @@ class Message(Mapping[str, str]):
 
     __slots__ = ("_first", "_folded", "_pairs", "_scans", "_text", "raw")
 
+    #: What the message is, for routing without isinstance (slow on ABCs):
+    #: "message", "response" or "event"; compared by identity.
+    _kind: ClassVar[str] = "message"
+
     def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
         # Event.__init__ repeats these assignments (one call less per event):
         # keep the two in step.
@@ -301,7 +318,8 @@ class Message(Mapping[str, str]):
         self._pairs: list[tuple[str, str]] | None = None if pairs is None else list(pairs)
         self._first: dict[str, str] | None = None
         self._folded: dict[str, str] | None = None
-        self._scans = 0
+        # Lookups left to answer by scanning the text (none without a text).
+        self._scans = _SCANS if text and pairs is None else 0
         #: The frame's bytes, kept only when they had to be decoded as Latin-1.
         self.raw: bytes | None = None
 
@@ -325,9 +343,11 @@ class Message(Mapping[str, str]):
     @property
     def headers(self) -> list[tuple[str, str]]:
         """Every ``(key, value)`` header, in the order Asterisk sent them."""
-        if self._pairs is None:
-            self._pairs = _parse(self._text)
-        return self._pairs
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = _parse(self._text)
+            self._scans = 0
+        return pairs
 
     def _index(self) -> dict[str, str]:
         first = self._first
@@ -335,6 +355,7 @@ class Message(Mapping[str, str]):
             # dict() keeps the last value for a key; feeding it the headers
             # reversed makes the first occurrence win, as in Asterisk.
             first = self._first = dict(reversed(self.headers))
+            self._scans = 0
         return first
 
     def __getitem__(self, key: str) -> str:
@@ -353,39 +374,44 @@ class Message(Mapping[str, str]):
         """Return the first value of ``key`` (case-insensitive), or ``default``."""
         # The first value of the header whose key is exactly ``key`` wins;
         # only when there is none does a case-insensitive match count.
+        # Scans are left only while the message has no index (see _index).
+        scans = self._scans
+        if scans:
+            # Not indexed yet: look for the line in the text (see _scan,
+            # inlined here: this is the hot path of every handler).
+            self._scans = scans - 1
+            try:
+                needles = _NEEDLES[key]
+            except KeyError:
+                needles = _needles(key)
+            if needles is not None:
+                text = self._text
+                # The text is never empty while scans are left (see __init__).
+                if text[0] == needles[3] and text.startswith(needles[2]):
+                    start = needles[1] - 2
+                else:
+                    start = text.find(needles[0])
+                    if start < 0:
+                        if text.isascii():
+                            value = _scan(text, needles, text.lower())
+                            return default if value is _ABSENT else value
+                        return self._lookup(key, default)
+                    start += needles[1]
+                end = text.find("\r\n", start)
+                if end < 0:
+                    end = len(text)
+                if start == end:
+                    return ""
+                if text[start] == " ":
+                    start += 1
+                if text[end - 1] == "\n":
+                    return text[start:end].rstrip("\n")
+                return text[start:end]
+        return self._lookup(key, default)
+
+    def _lookup(self, key: str, default: Any) -> Any:
         first = self._first
         if first is None:
-            scans = self._scans
-            if scans < _SCANS and self._pairs is None:
-                # Not parsed yet: look for the line in the text (see _scan,
-                # inlined here: this is the hot path of every handler).
-                self._scans = scans + 1
-                needles = _NEEDLES.get(key) or _needles(key)
-                if needles is not None:
-                    text = self._text
-                    inner, skip, line0 = needles
-                    if text.startswith(line0):
-                        start = skip - 2
-                    else:
-                        start = text.find(inner)
-                        if start >= 0:
-                            start += skip
-                    if start >= 0:
-                        end = text.find("\r\n", start)
-                        if end < 0:
-                            end = len(text)
-                        if start == end:
-                            return ""
-                        if text[start] == " ":
-                            start += 1
-                        if text[end - 1] == "\n":
-                            return text[start:end].rstrip("\n")
-                        return text[start:end]
-                    if text.isascii():
-                        lowered = _needles(key.lower())
-                        if lowered is not None:
-                            value = _scan(text, lowered, text.lower())
-                            return default if value is _ABSENT else value
             first = self._index()
         try:
             return first[key]
@@ -447,6 +473,8 @@ class Response(Message):
 
     __slots__ = ("action_name", "complete", "events")
 
+    _kind: ClassVar[str] = "response"
+
     def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
         super().__init__(text, pairs)
         self.events: list[Event] = []
@@ -476,6 +504,10 @@ class Response(Message):
     @property
     def is_event_list(self) -> bool:
         """True when the response announces an event list (``EventList: start``)."""
+        if self._scans and "eventlist:" not in self._text.lower():
+            # No line's key can be EventList in any case (str.lower maps a key
+            # within the text as it maps the key alone): most responses.
+            return False
         return self.get("EventList", "").lower() == "start"
 
 
@@ -494,15 +526,18 @@ class Event(Message):
 
     __slots__ = ("event_name",)
 
+    _kind: ClassVar[str] = "event"
+
     def __init__(
         self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None, event_name: str = ""
     ) -> None:
-        # Message.__init__, inlined: the decoder builds one of these per event.
+        # Message.__init__, inlined: the decoder builds one of these per event
+        # (FrameDecoder.feed repeats these assignments too: keep all three in step).
         self._text = text
         self._pairs = None if pairs is None else list(pairs)
         self._first = None
         self._folded = None
-        self._scans = 0
+        self._scans = _SCANS if text and pairs is None else 0
         self.raw = None
         self.event_name = event_name or type(self).name or self.get("Event", "")
 

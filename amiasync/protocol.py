@@ -15,7 +15,7 @@ of asyncio: the waiter it stores is whatever the caller gives it.
 from __future__ import annotations
 
 import enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .exceptions import InvalidAction
 from .message import Event, Message, Response
@@ -23,6 +23,9 @@ from .message import Event, Message, Response
 __all__ = ["Route", "PendingAction", "ActionTracker"]
 
 W = TypeVar("W")
+
+_EVENT = Event._kind
+_RESPONSE = Response._kind
 
 
 class Route(enum.Enum):
@@ -46,15 +49,19 @@ class PendingAction(Generic[W]):
         action_name: The AMI action name.
         waiter: The caller's object to wake (an asyncio future for the manager).
         response: The response, once it arrived (with list items so far).
+        timeout: Seconds the caller allows for the whole answer, if limited.
+        timer: The caller's handle on its timeout (the manager's deadline bucket).
     """
 
-    __slots__ = ("action_id", "action_name", "response", "waiter")
+    __slots__ = ("action_id", "action_name", "response", "timeout", "timer", "waiter")
 
     def __init__(self, action_id: str, action_name: str, waiter: W) -> None:
         self.action_id = action_id
         self.action_name = action_name
         self.waiter = waiter
         self.response: Response | None = None
+        self.timeout: float | None = None
+        self.timer: Any = None
 
 
 class ActionTracker(Generic[W]):
@@ -91,6 +98,10 @@ class ActionTracker(Generic[W]):
         pending = self._pending[action_id] = PendingAction(action_id, action_name, waiter)
         return pending
 
+    def get(self, action_id: str) -> PendingAction[W] | None:
+        """Return the action in flight with this ActionID, if any."""
+        return self._pending.get(action_id)
+
     def discard(self, action_id: str) -> PendingAction[W] | None:
         """Forget an action (timed out or cancelled); a late answer becomes an orphan.
 
@@ -119,7 +130,10 @@ class ActionTracker(Generic[W]):
             The route and, for ``DONE`` and ``LIST_ITEM``, the pending action
             (no longer tracked once ``DONE``).
         """
-        if isinstance(message, Event):
+        # Message._kind, not isinstance: the classes are ABCs (Mappings), and
+        # ABC checks are slow on the typed event subclasses.
+        kind = message._kind
+        if kind is _EVENT:
             if not self._lists:
                 return Route.EVENT, None
             action_id = message.get("ActionID")
@@ -127,22 +141,23 @@ class ActionTracker(Generic[W]):
             if pending is None or pending.response is None:
                 return Route.EVENT, None
             if message.get("EventList", "").lower() == "complete":
-                pending.response.complete = message
+                pending.response.complete = message  # type: ignore[assignment]
                 del self._pending[pending.action_id]
                 self._lists -= 1
                 return Route.DONE, pending
-            pending.response.events.append(message)
+            pending.response.events.append(message)  # type: ignore[arg-type]
             return Route.LIST_ITEM, pending
-        if not isinstance(message, Response):
+        if kind is not _RESPONSE:
             return Route.ORPHAN, None
-        action_id = message.action_id
+        action_id = message.get("ActionID")
         pending = self._pending.get(action_id) if action_id else None
         if pending is None or pending.response is not None:
             return Route.ORPHAN, None
-        message.action_name = pending.action_name
-        pending.response = message
+        response: Response = message  # type: ignore[assignment]
+        response.action_name = pending.action_name
+        pending.response = response
         # res_fax writes "EventList: Start"; Asterisk's own lists "start".
-        if message.is_event_list and message.success:
+        if response.is_event_list and response.success:
             self._lists += 1
             return Route.LIST_ITEM, pending
         del self._pending[pending.action_id]
