@@ -235,7 +235,8 @@ class DocumentedAction(Action):
         **headers: HeaderValue,
     ) -> None:
         pairs = tuple(fields)
-        check_required(self.name, self.required, pairs, headers)
+        if self.required:
+            check_required(self.name, self.required, pairs, headers)
         super().__init__(None, pairs, action_id=action_id, **headers)
 
 

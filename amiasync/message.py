@@ -53,13 +53,21 @@ def check_header(key: str, value: str) -> None:
         InvalidAction: The key is empty, contains ``:`` or whitespace, or
             either part contains CR, LF or NUL.
     """
-    if not key or ":" in key or key != key.strip() or " " in key:
-        raise InvalidAction(f"invalid header name {key!r}")
-    for bad in _FORBIDDEN:
-        if bad in key:
-            raise InvalidAction(f"header name {key!r} contains {bad!r}")
-        if bad in value:
-            raise InvalidAction(f"value of header {key!r} contains {bad!r}; refused before sending")
+    if key not in _CHECKED_KEYS:
+        if not key or ":" in key or key != key.strip() or " " in key:
+            raise InvalidAction(f"invalid header name {key!r}")
+        for bad in _FORBIDDEN:
+            if bad in key:
+                raise InvalidAction(f"header name {key!r} contains {bad!r}")
+        # Keys come from code, so few distinct ones: remember the good ones.
+        if len(_CHECKED_KEYS) < 4096:
+            _CHECKED_KEYS.add(key)
+    if "\r" in value or "\n" in value or "\x00" in value:
+        bad = next(b for b in _FORBIDDEN if b in value)
+        raise InvalidAction(f"value of header {key!r} contains {bad!r}; refused before sending")
+
+
+_CHECKED_KEYS: set[str] = set()
 
 
 def _text(value: Any) -> str:
@@ -81,6 +89,23 @@ def _expand(key: str, value: HeaderValue) -> Iterator[tuple[str, str]]:
     else:
         for item in value:
             yield key, _text(item)
+
+
+def _collect(
+    items: Iterable[tuple[str, HeaderValue]], pairs: list[tuple[str, str]], action_id: str | None
+) -> str | None:
+    """Check and append headers to ``pairs``; return the ActionID if one is among them."""
+    for key, value in items:
+        if value is None:
+            continue
+        expanded = ((key, value),) if type(value) is str else _expand(key, value)
+        for k, v in expanded:
+            check_header(k, v)
+            if k == "ActionID" or k.lower() == "actionid":
+                action_id = v
+            else:
+                pairs.append((k, v))
+    return action_id
 
 
 class Action:
@@ -125,14 +150,11 @@ class Action:
             raise InvalidAction("an action needs a name")
         check_header("Action", action_name)
         pairs: list[tuple[str, str]] = []
-        items = fields.items() if isinstance(fields, Mapping) else fields
-        for key, value in (*items, *headers.items()):
-            for k, v in _expand(key, value):
-                check_header(k, v)
-                if k.lower() == "actionid":
-                    action_id = v
-                else:
-                    pairs.append((k, v))
+        if fields:
+            items = fields.items() if isinstance(fields, Mapping) else fields
+            action_id = _collect(items, pairs, action_id)
+        if headers:
+            action_id = _collect(headers.items(), pairs, action_id)
         if action_id is not None:
             check_header("ActionID", action_id)
         self.action_name = action_name
@@ -164,10 +186,8 @@ class Action:
         # longer one comes back merged with the next header (AMI-NOTES 2).
         if len(action_id) > 100:
             raise InvalidAction("ActionID longer than 100 characters")
-        parts = [f"Action: {self.action_name}"]
-        parts.extend(f"{k}: {v}" for k, v in self.headers)
-        parts.append(f"ActionID: {action_id}\r\n\r\n")
-        return "\r\n".join(parts).encode("utf-8")
+        body = "".join([f"{k}: {v}\r\n" for k, v in self.headers]) if self.headers else ""
+        return f"Action: {self.action_name}\r\n{body}ActionID: {action_id}\r\n\r\n".encode()
 
     def redacted(self) -> list[tuple[str, str]]:
         """Return the headers with ``Secret`` and ``Key`` values masked."""
