@@ -595,66 +595,11 @@ shapes (``Login(username, secret)``, ``Challenge()`` asking for MD5).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
-from .exceptions import InvalidAction
-from .message import Action, HeaderValue
+from .message import DocumentedAction, HeaderValue, check_required
 '''
 
-ACTIONS_HELPERS = '''\
-def check_required(
-    action: str,
-    required: Iterable[str],
-    fields: Iterable[tuple[str, HeaderValue]],
-    headers: dict[str, HeaderValue],
-) -> None:
-    """Refuse an action whose required headers are missing or ``None``.
-
-    Args:
-        action: The action name, for the message.
-        required: The header names the action needs.
-        fields: The documented headers, as ``(name, value)`` pairs.
-        headers: Extra headers, which may also supply a required one.
-
-    Raises:
-        InvalidAction: ``"Originate needs Channel"`` for the first one missing.
-    """
-    given = {key.lower() for key, value in (*fields, *headers.items()) if value is not None}
-    for key in required:
-        if key.lower() not in given:
-            raise InvalidAction(f"{action} needs {key}")
-
-
-class DocumentedAction(Action):
-    """Base of the generated actions: an action with documented parameters.
-
-    Attributes:
-        module: The Asterisk module that provides the action.
-        since: The Asterisk versions that introduced it, comma-separated.
-        required: The headers it cannot do without.
-        parameters: Python parameter name to AMI header, in documented order.
-    """
-
-    __slots__ = ()
-    module: ClassVar[str] = ""
-    since: ClassVar[str] = ""
-    required: ClassVar[tuple[str, ...]] = ()
-    parameters: ClassVar[dict[str, str]] = {}
-
-    def __init__(
-        self,
-        fields: Iterable[tuple[str, HeaderValue]] = (),
-        /,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        pairs = tuple(fields)
-        if self.required:
-            check_required(self.name, self.required, pairs, headers)
-        super().__init__(None, pairs, action_id=action_id, **headers)
-'''
 
 EVENTS_HEAD = '''\
 """Typed AMI events: one class per event Asterisk {asterisk} documents.
@@ -697,9 +642,6 @@ def render(spec: dict[str, Any]) -> tuple[str, str]:
         ACTIONS_HEAD.format(asterisk=spec["asterisk"]).rstrip("\n"),
         "",
         *_bracket(0, "__all__ = [", exported, "]"),
-        "",
-        "",
-        ACTIONS_HELPERS.rstrip("\n"),
     ]
     for cls, entry in action_classes:
         actions += ["", "", *render_action(entry, cls)]
