@@ -803,7 +803,7 @@ class Manager:
     def _route(self, message: Message) -> None:
         kind, pending = self._tracker.receive(message)
         if kind is Route.EVENT:
-            # _read_loop unrolls this branch (with _dispatch's inline one) for
+            # _data_received unrolls this branch (with _dispatch's inline one) for
             # batches read while no action, originate or queued event waits:
             # a change here must be made there too, or that case excluded.
             if self._originates and message.event_name == "OriginateResponse":  # type: ignore[attr-defined]
