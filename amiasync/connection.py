@@ -748,14 +748,15 @@ class Manager:
                 route(message)
         else:
             # The common case: events, no action in flight, no queued event.
-            # Every event then takes _route's EVENT branch and _dispatch's
-            # inline branch, unrolled here. Nothing a sync handler does can
+            # Every event then takes _route's EVENT branch, unrolled here,
+            # and _dispatch's inline branch (_call_inline). Nothing a sync handler does can
             # start an action, an originate or the backlog before this loop
             # ends (those happen in tasks), except an async handler: from
             # then on, _route again.
             registry = self._registry
             cache = registry._cache
             for_event = registry.for_event
+            call_inline = self._call_inline
             is_event = _IS_EVENT
             remaining = iter(messages)
             for message in remaining:
@@ -778,15 +779,7 @@ class Manager:
                     for message in remaining:
                         self._route(message)
                     break
-                for handler in handlers:
-                    try:
-                        result = handler(message, self)
-                    except Exception:
-                        log.exception("callback %r raised on %r", handler, _name(message))
-                        continue
-                    if result is not None and isinstance(result, Awaitable):
-                        task = asyncio.ensure_future(result)
-                        task.add_done_callback(self._log_task_error)
+                call_inline(message, handlers)
         backlog = self._backlog
         if backlog is not None and backlog.qsize() >= self.max_event_backlog:
             self._pause_reading()
@@ -841,20 +834,24 @@ class Manager:
                 len(response.events),
             )
 
+    def _call_inline(self, message: Message, handlers: tuple[Handler, ...]) -> None:
+        """Run plain-function handlers in the reader, in order; log one that raises."""
+        for handler in handlers:
+            try:
+                result = handler(message, self)
+            except Exception:
+                log.exception("callback %r raised on %r", handler, _name(message))
+                continue
+            if result is not None and isinstance(result, Awaitable):
+                # A sync function that returned an awaitable (a lambda
+                # around a coroutine): run it without blocking the reader.
+                task = asyncio.ensure_future(result)
+                task.add_done_callback(self._log_task_error)
+
     def _dispatch(self, message: Message, handlers: tuple[Handler, ...], any_async: bool) -> None:
         backlog = self._backlog
         if not any_async and (backlog is None or backlog.empty()):
-            for handler in handlers:
-                try:
-                    result = handler(message, self)
-                except Exception:
-                    log.exception("callback %r raised on %r", handler, _name(message))
-                    continue
-                if result is not None and isinstance(result, Awaitable):
-                    # A sync function that returned an awaitable (a lambda
-                    # around a coroutine): run it without blocking the reader.
-                    task = asyncio.ensure_future(result)
-                    task.add_done_callback(self._log_task_error)
+            self._call_inline(message, handlers)
             return
         if backlog is None:
             backlog = self._backlog = asyncio.Queue()
