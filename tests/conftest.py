@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,18 @@ from amiasync.testing import FakeAsterisk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER, SECRET = "admin", "s3cret-wordpass"
+
+
+async def finish(proc: asyncio.subprocess.Process, timeout: float = 30.0) -> tuple[int, str, str]:
+    """Wait for a subprocess to end (killing it after ``timeout`` s); return (status, out, err)."""
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

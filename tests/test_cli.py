@@ -28,6 +28,8 @@ from amiasync.cli import format_table, message_to_json, use_colour
 from amiasync.message import Event
 from amiasync.testing import FakeAsterisk
 
+from .conftest import finish
+
 REPO = Path(__file__).resolve().parents[1]
 USER, SECRET = "admin", "cli-s3cret"
 TIMEOUT = 30.0
@@ -73,15 +75,7 @@ async def start(args: Sequence[str], env: dict[str, str]) -> asyncio.subprocess.
 
 async def run(args: Sequence[str], env: dict[str, str]) -> tuple[int, str, str]:
     """Run the command to its end; return (status, stdout, stderr)."""
-    proc = await start(args, env)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await finish(await start(args, env))
 
 
 async def read_line_until(stream: asyncio.StreamReader | None, needle: str) -> str:
@@ -95,12 +89,6 @@ async def read_line_until(stream: asyncio.StreamReader | None, needle: str) -> s
         seen.append(line)
         if needle in line:
             return line
-
-
-async def finish(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
-    out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def one_line(err: str) -> str:

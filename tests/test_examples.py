@@ -30,6 +30,8 @@ import pytest
 
 from amiasync.testing import FakeAsterisk
 
+from .conftest import finish
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 USER, SECRET = "admin", "examples-s3cret"
@@ -81,17 +83,6 @@ async def start_script(
         env=env,
         cwd=str(REPO),
     )
-
-
-async def finish(proc: asyncio.subprocess.Process) -> tuple[int, str, str]:
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def run_script(name: str, args: Sequence[str], env: dict[str, str]) -> tuple[int, str, str]:
