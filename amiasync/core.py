@@ -9,8 +9,6 @@ challenge is given, so the seed's two-step login ports line for line::
 
 from __future__ import annotations
 
-import hashlib
-
 from . import actions
 from .actions import (
     Challenge,
@@ -24,6 +22,7 @@ from .actions import (
     Status,
     UserEvent,
 )
+from .auth import events_header, md5_key
 from .message import Action, HeaderValue
 
 __all__ = [
@@ -42,36 +41,6 @@ __all__ = [
     "md5_key",
     "events_header",
 ]
-
-
-def md5_key(challenge: str, secret: str) -> str:
-    """Return the login key for a challenge: ``md5hex(challenge + secret)``, lowercase.
-
-    Args:
-        challenge: The ``Challenge`` value Asterisk sent.
-        secret: The user's secret.
-
-    Returns:
-        32 lowercase hex digits.
-    """
-    return hashlib.md5((challenge + secret).encode("utf-8")).hexdigest()  # noqa: S324 - AMI's own scheme
-
-
-def events_header(events: bool | str | list[str] | None) -> str | None:
-    """Turn an events choice into the ``Events`` header value.
-
-    Args:
-        events: True (``on``), False (``off``), a class list (``["call", "system"]``),
-            a ready string, or None (leave the header out: all the user's classes).
-
-    Returns:
-        The header value, or None.
-    """
-    if events is None or isinstance(events, str):
-        return events
-    if isinstance(events, bool):
-        return "on" if events else "off"
-    return ",".join(events)
 
 
 class Login(actions.Login):

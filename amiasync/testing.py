@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Callable, Union
 
-from .core import md5_key
+from .auth import md5_key
 from .frames import FrameDecoder
 from .message import Event, Message, Response
 
