@@ -12,25 +12,45 @@ The names most programs need are here::
 
 from __future__ import annotations
 
-from .connection import DEFAULT_PORT, Manager, connect
+import importlib
+from types import ModuleType
+
+from .connection import (
+    DEFAULT_PORT,
+    USE_DEFAULT,
+    ConnectionState,
+    Manager,
+    OriginateResult,
+    UseDefault,
+    connect,
+)
 from .exceptions import (
     ActionFailed,
     ActionTimeout,
     AMIError,
+    ConnectionClosed,
+    ConnectionLost,
     FrameTooLarge,
     InvalidAction,
+    InvalidState,
     ManagerAuthError,
     ManagerError,
     ManagerSocketError,
     ProtocolError,
 )
 from .message import Action, Event, Message, Response
+from .stream import EventStream
 
 __all__ = [
     "__version__",
     "Manager",
     "connect",
     "DEFAULT_PORT",
+    "USE_DEFAULT",
+    "UseDefault",
+    "ConnectionState",
+    "OriginateResult",
+    "EventStream",
     "Action",
     "Event",
     "Message",
@@ -40,10 +60,24 @@ __all__ = [
     "ProtocolError",
     "FrameTooLarge",
     "InvalidAction",
+    "InvalidState",
     "ManagerSocketError",
+    "ConnectionClosed",
+    "ConnectionLost",
     "ActionTimeout",
     "ActionFailed",
     "ManagerAuthError",
 ]
 
 __version__ = "0.1.0"
+
+#: Submodules reachable as attributes after ``import amiasync`` alone, as
+#: ``pystrix.ami.core_events`` is after ``import pystrix``; imported on first
+#: use, so ``import amiasync`` does not load the whole catalogue.
+_SUBMODULES = frozenset({"actions", "core", "core_events", "events", "testing"})
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,8 @@ from .actions import (
     UserEvent,
 )
 from .auth import events_header, md5_key
-from .message import Action, HeaderValue
+from .exceptions import ManagerAuthError
+from .message import Action, HeaderValue, Response
 
 __all__ = [
     "Action",
@@ -45,6 +46,10 @@ __all__ = [
 
 class Login(actions.Login):
     """Log in: with an MD5 key when a challenge is given, else with the plaintext secret.
+
+    Sent with :meth:`Manager.send_action`, a refused login raises
+    :class:`ManagerAuthError` with Asterisk's message, as pystrix's Login
+    does (see :meth:`check_response`).
 
     Args:
         username: The manager.conf user.
@@ -78,3 +83,14 @@ class Login(actions.Login):
             super().__init__(
                 username, secret, events=events_header(events), action_id=action_id, **headers
             )
+
+    def check_response(self, response: Response) -> None:
+        """Raise :class:`ManagerAuthError` when Asterisk refused the login.
+
+        Raises:
+            ManagerAuthError: ``Response: Error``; carries Asterisk's message
+                (``Authentication failed``).
+        """
+        if not response.success:
+            username = self.get("Username")
+            raise ManagerAuthError(response, f"login refused for {username!r}: {response.message}")

@@ -6,11 +6,17 @@ The tree::
     ├── ProtocolError           the server sent something that is not AMI
     │   └── FrameTooLarge       one message exceeded the decoder's size cap
     ├── InvalidAction           an outgoing action was refused before any byte
-    │                           was written (CR/LF/NUL, bad ActionID, missing
-    │                           parameter); also a ValueError
-    ├── ManagerSocketError      could not connect, or the connection was lost
-    │                           or closed; also a ConnectionError
-    ├── ActionTimeout           no (complete) answer in time; also a TimeoutError
+    │                           was written (CR/LF/NUL, lone surrogate, bad
+    │                           ActionID, missing parameter); also a ValueError
+    ├── InvalidState            the call does not fit the manager's state (not
+    │                           connected, already connected, closed); also a
+    │                           RuntimeError
+    ├── ManagerSocketError      could not connect, or the connection ended;
+    │   │                       also a ConnectionError
+    │   ├── ConnectionClosed    we closed it (close(), or a failed login)
+    │   └── ConnectionLost      the peer or the network ended it
+    ├── ActionTimeout           no (complete) answer in time; also a TimeoutError;
+    │                           carries the ActionID and what had arrived
     └── ActionFailed            Asterisk answered ``Response: Error``; carries
         │                       the response
         └── ManagerAuthError    Asterisk refused the login
@@ -32,7 +38,10 @@ __all__ = [
     "ProtocolError",
     "FrameTooLarge",
     "InvalidAction",
+    "InvalidState",
     "ManagerSocketError",
+    "ConnectionClosed",
+    "ConnectionLost",
     "ActionTimeout",
     "ActionFailed",
     "ManagerAuthError",
@@ -56,19 +65,57 @@ class ProtocolError(AMIError):
 
 
 class FrameTooLarge(ProtocolError):
-    """One message grew beyond the decoder's ``max_frame_size``; it was skipped."""
+    """One message grew beyond the decoder's ``max_frame_size``; it was skipped.
+
+    Attributes:
+        size: How many bytes of it had arrived when it was refused.
+        limit: The decoder's ``max_frame_size``.
+    """
+
+    def __init__(self, message: str, *, size: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
 
 
 class InvalidAction(AMIError, ValueError):
     """An outgoing action cannot be sent as it is; nothing was written."""
 
 
+class InvalidState(AMIError, RuntimeError):
+    """The call does not fit the manager's state: not connected, already connected, closed.
+
+    A mistake in the calling code, not a network problem; nothing was sent.
+    """
+
+
 class ManagerSocketError(AMIError, ConnectionError):
     """The connection could not be made, was lost, or was closed."""
 
 
+class ConnectionClosed(ManagerSocketError):
+    """This side closed the connection (``close()``, a refused login) while work was pending."""
+
+
+class ConnectionLost(ManagerSocketError):
+    """The peer or the network ended the connection (EOF, reset, keepalive gave up)."""
+
+
 class ActionTimeout(AMIError, TimeoutError):
-    """An action got no complete answer within its timeout."""
+    """An action got no complete answer within its timeout.
+
+    Attributes:
+        action_id: The ActionID of the action (None for waits that are not one action).
+        partial: What had arrived before the timeout: the response with the
+            list items so far (``partial.events``), or None when nothing had.
+    """
+
+    def __init__(
+        self, message: str, *, action_id: str | None = None, partial: Response | None = None
+    ) -> None:
+        super().__init__(message)
+        self.action_id = action_id
+        self.partial = partial
 
 
 class ActionFailed(AMIError):

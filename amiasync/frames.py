@@ -23,12 +23,19 @@ What it relies on (see ``main/manager.c``, ``session_do`` and ``astman_append``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .exceptions import FrameTooLarge, ProtocolError
-from .message import _SCANS, Event, Message, Response
+from .message import SECRET_HEADERS, Event, Message, Response, new_event
 
-__all__ = ["FrameDecoder", "DEFAULT_MAX_FRAME_SIZE", "BANNER_PREFIX"]
+__all__ = [
+    "FrameDecoder",
+    "DEFAULT_MAX_FRAME_SIZE",
+    "BANNER_PREFIX",
+    "MAX_BANNER_SEARCH",
+    "MAX_KEPT_ERRORS",
+    "redact",
+]
 
 #: The default cap on one message: ListCommands, the longest answer Asterisk
 #: 22 gives, is about 11 kB; a Status with many variables can be larger.
@@ -40,6 +47,13 @@ _FOLLOWS = b"Response: Follows\r\n"
 _FOLLOWS_TEXT = _FOLLOWS.decode()
 _utf8 = bytes.decode
 _END_COMMAND = b"--END COMMAND--"
+#: A frame starting with one of these is a new message, never legacy output.
+_NEW_MESSAGE = (b"Response:", b"Event:")
+#: How many bytes may come before the banner: Asterisk sends it first, so
+#: anything more is not an AMI server (a web page, a mistyped port).
+MAX_BANNER_SEARCH = 1 << 16
+#: How many problems a decoder keeps for take_errors(); the rest are counted.
+MAX_KEPT_ERRORS = 100
 _LEGACY_HEADERS = frozenset({"response", "privilege", "actionid", "message"})
 
 
@@ -50,18 +64,24 @@ class FrameDecoder:
         max_frame_size: The largest message accepted, in bytes. A larger one
             is reported as :class:`FrameTooLarge` and skipped; the stream goes on.
         event_classes: Maps event names to the classes to build (the typed
-            catalogue); names not in it become plain :class:`Event`.
+            catalogue, looked up with ``.get(name)`` only); names not in it
+            become plain :class:`Event`.
         expect_banner: Whether the stream starts with the banner line (true
             for a client; false for the fake server reading actions).
         classify: Whether to build :class:`Response` / :class:`Event` from the
             first line. When false every frame is a plain :class:`Message`
             (the server side, where frames start with ``Action:``).
+        on_error: Called with each problem found, as it is found (a frame
+            skipped, junk before the banner); it must not raise.
 
     Attributes:
         banner: The banner line once received, for example
             ``"Asterisk Call Manager/11.0.0"``.
-        errors: Problems found since the last :meth:`take_errors`; the frames
-            concerned were skipped.
+        errors: Problems found since the last :meth:`take_errors`, at most
+            :data:`MAX_KEPT_ERRORS`; the frames concerned were skipped.
+        error_count: Every problem found since the decoder was made, kept or not.
+        failed: Set when the stream cannot be AMI (no banner within
+            :data:`MAX_BANNER_SEARCH` bytes); everything after is ignored.
     """
 
     def __init__(
@@ -71,14 +91,24 @@ class FrameDecoder:
         event_classes: Mapping[str, type[Event]] | None = None,
         expect_banner: bool = True,
         classify: bool = True,
+        on_error: Callable[[ProtocolError], None] | None = None,
     ) -> None:
         self.max_frame_size = max_frame_size
         self.event_classes: Mapping[str, type[Event]] = event_classes or {}
         self.banner: str | None = None
         self.errors: list[ProtocolError] = []
+        self.error_count = 0
+        self.failed: ProtocolError | None = None
+        self.on_error = on_error
         self._classify = classify
         self._want_banner = expect_banner
-        self._buffer = b""
+        self._before_banner = 0
+        # Bytes of an incomplete frame. New data is appended (amortised
+        # linear, unlike bytes + bytes) and only the new part, plus three
+        # bytes of the old, is searched for the terminator: one frame fed in
+        # n pieces costs O(size), not O(size * n) (h11's _receivebuffer.py
+        # does the same).
+        self._buffer = bytearray()
         self._skipping = False
 
     @property
@@ -94,9 +124,16 @@ class FrameDecoder:
         return len(self._buffer)
 
     def take_errors(self) -> list[ProtocolError]:
-        """Return and clear the problems found so far."""
+        """Return and clear the problems kept so far."""
         errors, self.errors = self.errors, []
         return errors
+
+    def _error(self, error: ProtocolError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
 
     def feed(self, data: bytes) -> list[Message]:
         """Add received bytes; return the messages they complete.
@@ -106,25 +143,61 @@ class FrameDecoder:
 
         Returns:
             The complete messages, in order. Incomplete bytes are kept for the
-            next call. Problems are appended to :attr:`errors`, never raised.
+            next call. Problems are reported (see :attr:`errors`), never raised.
         """
-        buffer = self._buffer + data if self._buffer else data
+        if self.failed is not None:
+            return []
+        buffer = self._buffer
+        if buffer:
+            searched = len(buffer) - 3 if len(buffer) > 3 else 0
+            buffer += data
+            if self._want_banner:
+                pass
+            elif buffer.find(_END, searched) < 0:
+                # Still no frame end: keep the bytes, search only new ones next time.
+                if len(buffer) > self.max_frame_size and not self._skipping:
+                    self._too_large(len(buffer))
+                    del buffer[:-3]
+                    self._skipping = True
+                elif self._skipping:
+                    del buffer[:-3]
+                return []
+            data = bytes(buffer)
+            buffer.clear()
         if self._skipping:
-            end = buffer.find(_END)
+            end = data.find(_END)
             if end < 0:
                 # Keep three bytes: the terminator may straddle two reads.
-                self._buffer = buffer[-3:]
+                self._buffer += data[-3:]
                 return []
             self._skipping = False
-            buffer = buffer[end + 4 :]
+            data = data[end + 4 :]
         if self._want_banner:
-            buffer = self._read_banner(buffer)
+            data = self._read_banner(data)
             if self._want_banner:
-                self._buffer = buffer
+                if self.failed is None:
+                    self._buffer += data
                 return []
+        messages: list[Message] = []
+        tail = self._split(data, messages)
+        if len(tail) > self.max_frame_size:
+            self._too_large(len(tail))
+            self._buffer += tail[-3:]
+            self._skipping = True
+        else:
+            self._buffer += tail
+        return messages
+
+    def _too_large(self, size: int) -> None:
+        limit = self.max_frame_size
+        self._error(
+            FrameTooLarge(f"message of {size} bytes over {limit} skipped", size=size, limit=limit)
+        )
+
+    def _split(self, buffer: bytes, messages: list[Message]) -> bytes:
+        """Append the complete frames of ``buffer`` to ``messages``; return the rest."""
         frames = buffer.split(_END)
         tail = frames.pop()
-        messages: list[Message] = []
         append = messages.append
         decode = self._decode
         max_size = self.max_frame_size
@@ -132,7 +205,6 @@ class FrameDecoder:
         check_size = len(buffer) > max_size
         event_class = self.event_classes.get
         if self._classify and not check_size:
-            new = object.__new__
             # Events and plain responses are most of the traffic: they are
             # decoded (all at once) and built right here, as _decode would
             # build them. The first frame that is anything else (legacy
@@ -147,14 +219,7 @@ class FrameDecoder:
                 if text.startswith("Event: "):
                     end = text.find("\r\n")
                     name = text[7:end] if end >= 0 else text[7:]
-                    # Event(text, None, name) without the call: Event.__init__'s
-                    # assignments, kept in step with it.
-                    event = new(event_class(name, Event))
-                    event._text = text
-                    event._pairs = event._first = event._folded = event.raw = None
-                    event._scans = _SCANS
-                    event.event_name = name
-                    append(event)
+                    append(new_event(event_class(name, Event), text, name))
                 elif text.startswith("Response: ") and not text.startswith(_FOLLOWS_TEXT):
                     append(Response(text))
                 else:
@@ -163,8 +228,11 @@ class FrameDecoder:
                 # One message per frame so far.
                 frames = frames[len(messages) :]
         fast = self._classify
-        frames_left = iter(frames)
-        for frame in frames_left:
+        index = 0
+        count = len(frames)
+        while index < count:
+            frame = frames[index]
+            index += 1
             if fast and frame.startswith(b"Event: ") and not (check_size and len(frame) > max_size):
                 try:
                     text = frame.decode()
@@ -173,7 +241,7 @@ class FrameDecoder:
                 else:
                     end = text.find("\r\n")
                     name = text[7:end] if end >= 0 else text[7:]
-                    message = event_class(name, Event)(text, None, name)
+                    message = new_event(event_class(name, Event), text, name)
                 if message is not None:
                     append(message)
                 continue
@@ -193,52 +261,66 @@ class FrameDecoder:
                     append(message)
                 continue
             if frame.startswith(_FOLLOWS) and _END_COMMAND not in frame:
-                # Legacy command output may hold blank lines: join frames up
-                # to the one carrying the end marker, or wait for more bytes.
+                # Legacy command output may hold blank lines: join the frames
+                # up to the one carrying the end marker. A frame that starts
+                # like a new message (Response: or Event:) ends the output
+                # too, so a peer that never sends the marker cannot swallow
+                # the stream; with no such frame yet, wait for more bytes.
                 parts = [frame]
-                for more in frames_left:
+                while index < count:
+                    more = frames[index]
+                    if more.startswith(_NEW_MESSAGE):
+                        break
                     parts.append(more)
+                    index += 1
                     if _END_COMMAND in more:
                         break
                 else:
-                    tail = _END.join([*parts, tail])
-                    break
+                    if not tail.startswith(_NEW_MESSAGE):
+                        return _END.join([*parts, tail])
                 frame = _END.join(parts)
             if len(frame) > max_size:
-                self.errors.append(
-                    FrameTooLarge(f"message of {len(frame)} bytes over {max_size} skipped")
-                )
+                self._too_large(len(frame))
                 continue
             message = decode(frame)
             if message is not None:
                 append(message)
-        if len(tail) > self.max_frame_size:
-            self.errors.append(FrameTooLarge(f"message over {self.max_frame_size} bytes skipped"))
-            tail = b""
-            self._skipping = True
-        self._buffer = tail
-        return messages
+        return tail
 
     def _read_banner(self, buffer: bytes) -> bytes:
-        while self._want_banner:
-            end = buffer.find(b"\r\n")
+        """Look for the banner line; return the bytes after it (or the incomplete line)."""
+        position = 0
+        while True:
+            end = buffer.find(b"\r\n", position)
             if end < 0:
-                if len(buffer) > self.max_frame_size:
-                    self.errors.append(FrameTooLarge("no banner line within the size cap"))
+                rest = len(buffer) - position
+                if self._before_banner + rest > MAX_BANNER_SEARCH:
+                    self._fail_banner()
                     return b""
-                return buffer
-            line = self._decode_text(buffer[:end])[0]
-            buffer = buffer[end + 2 :]
-            if "Call Manager/" in line:
-                self.banner = line
+                return buffer[position:]
+            line = buffer[position:end]
+            position = end + 2
+            self._before_banner += len(line) + 2
+            if b"Call Manager/" in line:
+                self.banner = self._decode_text(line)[0]
                 self._want_banner = False
-            elif line:
+                return buffer[position:]
+            if self._before_banner > MAX_BANNER_SEARCH:
+                self._fail_banner()
+                return b""
+            if line.strip():
                 # Something other than Asterisk spoke first (a proxy's notice,
-                # line noise). Report it and keep looking for the banner.
-                self.errors.append(
-                    ProtocolError(f"unexpected data before the banner: {line[:80]!r}")
+                # line noise). Report it and keep looking for the banner, for
+                # a bounded number of bytes.
+                self._error(
+                    ProtocolError(
+                        f"unexpected data before the banner: {self._decode_text(line[:80])[0]!r}"
+                    )
                 )
-        return buffer
+
+    def _fail_banner(self) -> None:
+        self.failed = ProtocolError(f"no AMI banner within the first {MAX_BANNER_SEARCH} bytes")
+        self._error(self.failed)
 
     @staticmethod
     def _decode_text(frame: bytes) -> tuple[str, bool]:
@@ -269,8 +351,7 @@ class FrameDecoder:
         elif text.startswith("Event: "):
             end = text.find("\r\n")
             name = text[7:] if end < 0 else text[7:end]
-            cls = self.event_classes.get(name, Event)
-            message = cls(text, None, name)
+            message = new_event(self.event_classes.get(name, Event), text, name)
         elif text.startswith("Response: "):
             if frame.startswith(_FOLLOWS):
                 message = Response("", _legacy_command(text))
@@ -279,8 +360,12 @@ class FrameDecoder:
         else:
             slow = self._classify_slowly(text)
             if slow is None:
-                self.errors.append(
-                    ProtocolError(f"message is neither an event nor a response: {text[:80]!r}")
+                # The excerpt is redacted: a peer echoing our own frames back
+                # would otherwise put a Secret or Key into the log.
+                self._error(
+                    ProtocolError(
+                        f"message is neither an event nor a response: {redact(text)[:80]!r}"
+                    )
                 )
                 return None
             message = slow
@@ -303,9 +388,31 @@ class FrameDecoder:
         return None
 
 
+def redact(text: str) -> str:
+    """Return ``text`` with the value of every ``Secret`` or ``Key`` line masked.
+
+    Args:
+        text: Frame text (CRLF-separated ``Key: Value`` lines).
+
+    Returns:
+        The same lines, credentials replaced by ``********``.
+    """
+    if "secret" not in text.lower() and "key" not in text.lower():
+        return text
+    lines = []
+    for line in text.split("\r\n"):
+        key, sep, _ = line.partition(":")
+        if sep and key.strip().lower() in SECRET_HEADERS:
+            line = f"{key}: ********"
+        lines.append(line)
+    return "\r\n".join(lines)
+
+
 def _legacy_command(text: str) -> list[tuple[str, str]]:
     """Turn an Asterisk <= 13 ``Response: Follows`` frame into ``Output`` headers."""
-    body = text[: text.rfind("--END COMMAND--")]
+    marker = text.rfind("--END COMMAND--")
+    # Without the marker (a peer that never sent it) the output is all the text.
+    body = text[:marker] if marker >= 0 else text
     pairs: list[tuple[str, str]] = []
     while body:
         line, sep, rest = body.partition("\r\n")

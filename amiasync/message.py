@@ -9,8 +9,8 @@ in Asterisk (``astman_get_header`` uses ``strncasecmp``), and repeated keys
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar, TypeVar, Union, overload
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union, overload
 
 from .exceptions import InvalidAction
 
@@ -21,6 +21,7 @@ __all__ = [
     "Response",
     "Event",
     "Action",
+    "new_event",
     "HeaderValue",
     "header",
     "SECRET_HEADERS",
@@ -37,6 +38,7 @@ SECRET_HEADERS = frozenset({"secret", "key"})
 
 _FORBIDDEN = ("\r", "\n", "\x00")
 _T = TypeVar("_T")
+_E = TypeVar("_E", bound="Event")
 
 
 def check_header(key: str, value: str) -> None:
@@ -70,6 +72,14 @@ def check_header(key: str, value: str) -> None:
 
 
 _CHECKED_KEYS: set[str] = set()
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str:
@@ -181,7 +191,8 @@ class Action:
             The bytes of one AMI message, ending in a blank line.
 
         Raises:
-            InvalidAction: The ActionID contains CR, LF or NUL, or is too long.
+            InvalidAction: The ActionID contains CR, LF or NUL, or is too
+                long; or some text has no UTF-8 form (a lone surrogate).
         """
         check_header("ActionID", action_id)
         # Some Asterisk handlers format the ActionID into 150-byte buffers; a
@@ -189,7 +200,31 @@ class Action:
         if len(action_id) > 100:
             raise InvalidAction("ActionID longer than 100 characters")
         body = "".join([f"{k}: {v}\r\n" for k, v in self.headers]) if self.headers else ""
-        return f"Action: {self.action_name}\r\n{body}ActionID: {action_id}\r\n\r\n".encode()
+        text = f"Action: {self.action_name}\r\n{body}ActionID: {action_id}\r\n\r\n"
+        try:
+            return text.encode()
+        except UnicodeEncodeError as exc:
+            # A lone surrogate (from os.fsdecode or a broken JSON source) has
+            # no UTF-8 form. Name the header, never the value.
+            every = (("Action", self.action_name), *self.headers, ("ActionID", action_id))
+            key = next((k for k, v in every if not _encodes(k) or not _encodes(v)), "?")
+            raise InvalidAction(
+                f"header {key!r} of {self.action_name!r} is not valid Unicode (lone surrogate)"
+            ) from exc
+
+    def check_response(self, response: Response) -> None:
+        """Check this action's final answer; raise to fail the awaiting caller.
+
+        Called once the answer is complete (with its event list, if any),
+        before :meth:`Manager.send_action` returns it. The default accepts
+        every answer; an action class that knows what its answer must look
+        like overrides it (``core.Login`` raises
+        :class:`~amiasync.exceptions.ManagerAuthError` on ``Response:
+        Error``). Whatever it raises is what ``send_action`` raises.
+
+        Args:
+            response: The response, with ``events`` and ``complete`` filled in.
+        """
 
     def redacted(self) -> list[tuple[str, str]]:
         """Return the headers with ``Secret`` and ``Key`` values masked."""
@@ -371,20 +406,34 @@ def _scan(text: str, needles: _Needles, within: str) -> Any:
     return value.rstrip("\n")
 
 
-class Message(Mapping[str, str]):
+if TYPE_CHECKING:
+    _MappingBase = Mapping[str, str]
+else:
+    # A message is a Mapping by registration, not inheritance: isinstance()
+    # against a class that derives from an ABC goes through the ABC's
+    # subclass hook (about 100 ns for a typed event class), against a plain
+    # class it is a pointer walk. Mapping.register below keeps
+    # isinstance(message, Mapping) true.
+    _MappingBase = object
+
+
+class Message(_MappingBase):
     """One message received from Asterisk: an ordered list of headers.
 
     Item access and :meth:`get` return the first value of a header, matching
     keys case-insensitively; :meth:`get_all` returns every value of a
-    repeated header. ``raw`` is the undecoded frame when the text was not
-    valid UTF-8 (see :mod:`amiasync.frames`).
+    repeated header. Iteration, :meth:`keys` and :meth:`items` follow the
+    order Asterisk sent the headers in (a repeated key once, at its first
+    place). ``raw`` is the undecoded frame when the text was not valid UTF-8
+    (see :mod:`amiasync.frames`).
+
+    Attributes:
+        raw: The frame's bytes, when they had to be decoded as Latin-1.
+        server: A name for the Asterisk the message came from, set by whoever
+            receives from several (``None`` otherwise); never sent anywhere.
     """
 
-    __slots__ = ("_first", "_folded", "_pairs", "_scans", "_text", "raw")
-
-    #: What the message is, for routing without isinstance (slow on ABCs):
-    #: "message", "response" or "event"; compared by identity.
-    _kind: ClassVar[str] = "message"
+    __slots__ = ("_first", "_folded", "_pairs", "_scans", "_text", "raw", "server")
 
     def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
         # Event.__init__ repeats these assignments (one call less per event):
@@ -395,8 +444,8 @@ class Message(Mapping[str, str]):
         self._folded: dict[str, str] | None = None
         # Lookups left to answer by scanning the text (none without a text).
         self._scans = _SCANS if text and pairs is None else 0
-        #: The frame's bytes, kept only when they had to be decoded as Latin-1.
         self.raw: bytes | None = None
+        self.server: str | None = None
 
     @classmethod
     def from_headers(
@@ -506,10 +555,50 @@ class Message(Mapping[str, str]):
         return isinstance(key, str) and self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._index())
+        # Wire order: dict.fromkeys keeps each key at its first place.
+        return iter(dict.fromkeys([k for k, _ in self.headers]))
 
     def __len__(self) -> int:
         return len(self._index())
+
+    def keys(self) -> KeysView[str]:
+        """The header keys, in wire order, each once."""
+        return KeysView(self)
+
+    def items(self) -> ItemsView[str, str]:
+        """``(key, first value)`` for each key, in wire order."""
+        return ItemsView(self)
+
+    def values(self) -> ValuesView[str]:
+        """The first value of each key, in wire order."""
+        return ValuesView(self)
+
+    def to_dict(self) -> dict[str, str | list[str]]:
+        """Return the headers as a plain dict, in wire order.
+
+        A key that occurs once maps to its value; a repeated key
+        (``ChanVariable``, ``Output``, ``Variable``) maps to the list of its
+        values, in order. Keys are compared case-insensitively, as in
+        Asterisk, and keep the spelling of their first occurrence.
+
+        Returns:
+            A new dict, ready for ``json.dumps``.
+        """
+        result: dict[str, str | list[str]] = {}
+        spelling: dict[str, str] = {}
+        for key, value in self.headers:
+            lower = key.lower()
+            first = spelling.get(lower)
+            if first is None:
+                spelling[lower] = key
+                result[key] = value
+            else:
+                held = result[first]
+                if isinstance(held, list):
+                    held.append(value)
+                else:
+                    result[first] = [held, value]
+        return result
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Message):
@@ -548,8 +637,6 @@ class Response(Message):
 
     __slots__ = ("action_name", "complete", "events")
 
-    _kind: ClassVar[str] = "response"
-
     def __init__(self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None) -> None:
         super().__init__(text, pairs)
         self.events: list[Event] = []
@@ -586,34 +673,51 @@ class Response(Message):
         return self.get("EventList", "").lower() == "start"
 
 
+class _EventName:
+    """``Event.name``: ``""`` on the generic class, the event's own name on an instance.
+
+    Typed subclasses replace it with their class attribute (``name =
+    "Newchannel"``), which is then also every instance's name.
+    """
+
+    __slots__ = ()
+
+    def __get__(self, obj: Event | None, owner: type) -> str:
+        return "" if obj is None else obj.event_name
+
+
 class Event(Message):
     """An event (the message's first line is ``Event:``).
 
     Typed subclasses in :mod:`amiasync.events` set ``name`` and add header
-    accessors; an event Asterisk documents nowhere arrives as ``Event``.
+    accessors; an event Asterisk documents nowhere arrives as ``Event``, and
+    its ``name`` is still the ``Event:`` header's value.
     """
 
-    #: The AMI event name on typed subclasses; ``""`` on the generic class.
-    name: ClassVar[str] = ""
+    if TYPE_CHECKING:
+        #: The AMI event name: a class attribute on typed subclasses; on an
+        #: instance always the event's name.
+        name: ClassVar[str]
+    else:
+        name = _EventName()
     #: The Asterisk module that raises the event, and the version it appeared in.
     module: ClassVar[str] = ""
     since: ClassVar[str] = ""
 
     __slots__ = ("event_name",)
 
-    _kind: ClassVar[str] = "event"
-
     def __init__(
         self, text: str = "", pairs: Iterable[tuple[str, str]] | None = None, event_name: str = ""
     ) -> None:
         # Message.__init__, inlined: the decoder builds one of these per event
-        # (FrameDecoder.feed repeats these assignments too: keep all three in step).
+        # (new_event repeats these assignments too: keep the three in step).
         self._text = text
         self._pairs = None if pairs is None else list(pairs)
         self._first = None
         self._folded = None
         self._scans = _SCANS if text and pairs is None else 0
         self.raw = None
+        self.server = None
         self.event_name = event_name or type(self).name or self.get("Event", "")
 
     @classmethod
@@ -634,6 +738,34 @@ class Event(Message):
         if not pairs or pairs[0][0].lower() != "event":
             pairs = [("Event", cls.name), *pairs]
         return cls("", pairs)
+
+
+_new = object.__new__
+
+
+def new_event(cls: type[_E], text: str, name: str) -> _E:
+    """Build an event of ``cls`` from a complete frame's text (the decoder's hot path).
+
+    The same as ``cls(text, None, name)`` without the call through
+    ``__init__``: one event per frame, so the saving counts.
+
+    Args:
+        cls: :class:`Event` or a typed subclass.
+        text: The frame, decoded.
+        name: The ``Event:`` header's value.
+
+    Returns:
+        The event.
+    """
+    event = _new(cls)
+    event._text = text
+    event._pairs = event._first = event._folded = event.raw = event.server = None
+    event._scans = _SCANS
+    event.event_name = name
+    return event
+
+
+Mapping.register(Message)
 
 
 class header:  # noqa: N801 - reads as a field declaration in classes

@@ -1,4 +1,13 @@
-"""Which answer belongs to which action: the sans-IO correlation state.
+"""The sans-IO AMI client session: actions in, bytes out; bytes in, answers out.
+
+No asyncio here (python-websockets' ``protocol.py`` and h11's ``Connection``
+are the models): :class:`ClientSession` owns the
+:class:`~amiasync.frames.FrameDecoder`, the :class:`ActionTracker` and the
+ActionID counter. :meth:`ClientSession.send` turns an action into the bytes to
+write; :meth:`ClientSession.receive_data` turns received bytes into events,
+orphan responses and completed actions; :meth:`ClientSession.login_steps`
+walks the login (Challenge, then the MD5 key). The asyncio layer
+(:mod:`amiasync.link`) and a plain blocking socket drive it the same way.
 
 Asterisk answers every action with one response carrying the action's
 ``ActionID``. Some actions then send an *event list*: the response has
@@ -6,26 +15,109 @@ Asterisk answers every action with one response carrying the action's
 event with ``EventList: Complete`` ends the list (``main/manager.c``,
 ``astman_send_listack`` and ``astman_send_list_complete_start``). Completion is
 read from that header only, never guessed from the ``Message`` text.
-
-:class:`ActionTracker` holds the actions in flight, keyed by ActionID for O(1)
-lookup, and says for every incoming message where it goes. It knows nothing
-of asyncio: the waiter it stores is whatever the caller gives it.
+``Originate`` with ``Async: true`` is answered at once and its outcome comes
+later as an ``OriginateResponse`` event with the same ActionID
+(``main/manager.c``, ``fast_originate``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from typing import Any, Generic, TypeVar
+import itertools
+import logging
+import secrets
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import Any, Generic, TypeVar, Union
 
-from .exceptions import InvalidAction
-from .message import Event, Message, Response
+from .auth import events_header, md5_key
+from .exceptions import InvalidAction, ManagerAuthError, ProtocolError
+from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from .message import Action, Event, Message, Response
 
-__all__ = ["Route", "PendingAction", "ActionTracker"]
+__all__ = [
+    "Route",
+    "PendingAction",
+    "ActionTracker",
+    "ClientSession",
+    "Received",
+    "OriginateResult",
+    "parse_count",
+]
+
+log = logging.getLogger("amiasync")
 
 W = TypeVar("W")
 
-_EVENT = Event._kind
-_RESPONSE = Response._kind
+#: What :meth:`ClientSession.receive_data` hands back, in wire order: an
+#: event for the callbacks, a response no action claims (an orphan), or an
+#: action whose answer is complete.
+Received = Union[Event, Response, "PendingAction[Any]"]
+
+#: Numbers longer than this are not counts: int() of a 5,000-digit string
+#: raises on Python 3.11+ (and costs quadratic time before).
+_MAX_DIGITS = 18
+
+
+def parse_count(text: str | None) -> int | None:
+    """Return the non-negative integer ``text`` spells in ASCII digits, else None.
+
+    ``"²".isdigit()`` is true but ``int("²")`` raises; a peer may send either,
+    or a number too long to convert. Nothing read from the wire may raise.
+
+    Args:
+        text: A header value, or None.
+
+    Returns:
+        The number, or None when the text is not a plain decimal count.
+    """
+    if text and len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class OriginateResult:
+    """The outcome of :meth:`Manager.originate`.
+
+    Attributes:
+        success: Whether the call was placed (``Response: Success`` in the event).
+        uniqueid: The new channel's Uniqueid (None on failure).
+        channel: The channel name.
+        reason: Asterisk's numeric reason (4 answered, 5 busy, 8 congestion,
+            0 failure, 1 hung up, 3 ringing timeout); None when the event
+            carries no plain number.
+        event: The ``OriginateResponse`` event.
+        response: The immediate response to the action.
+    """
+
+    success: bool
+    uniqueid: str | None
+    channel: str | None
+    reason: int | None
+    event: Event
+    response: Response
+
+    @classmethod
+    def from_event(cls, event: Event, response: Response) -> OriginateResult:
+        """Read the outcome from an ``OriginateResponse`` event.
+
+        Args:
+            event: The event.
+            response: The immediate response to the Originate.
+
+        Returns:
+            The outcome.
+        """
+        uniqueid = event.get("Uniqueid")
+        return cls(
+            success=event.get("Response", "").lower() == "success",
+            uniqueid=None if uniqueid in (None, "", "<null>") else uniqueid,
+            channel=event.get("Channel"),
+            reason=parse_count(event.get("Reason")),
+            event=event,
+            response=response,
+        )
 
 
 class Route(enum.Enum):
@@ -49,17 +141,35 @@ class PendingAction(Generic[W]):
         action_name: The AMI action name.
         waiter: The caller's object to wake (an asyncio future for the manager).
         response: The response, once it arrived (with list items so far).
+        error: Set when the answer is complete but the action refused it
+            (:meth:`Action.check_response` raised): the caller gets this.
+        outcome: For an originate awaited with
+            :meth:`ClientSession.expect_originate`: its ``OriginateResponse``.
+        check: The action's own response check, if it has one.
         timeout: Seconds the caller allows for the whole answer, if limited.
         timer: The caller's handle on its timeout (the manager's deadline bucket).
     """
 
-    __slots__ = ("action_id", "action_name", "response", "timeout", "timer", "waiter")
+    __slots__ = (
+        "action_id",
+        "action_name",
+        "check",
+        "error",
+        "outcome",
+        "response",
+        "timeout",
+        "timer",
+        "waiter",
+    )
 
     def __init__(self, action_id: str, action_name: str, waiter: W) -> None:
         self.action_id = action_id
         self.action_name = action_name
         self.waiter = waiter
         self.response: Response | None = None
+        self.error: Exception | None = None
+        self.outcome: Event | None = None
+        self.check: Callable[[Response], None] | None = None
         self.timeout: float | None = None
         self.timer: Any = None
 
@@ -130,10 +240,7 @@ class ActionTracker(Generic[W]):
             The route and, for ``DONE`` and ``LIST_ITEM``, the pending action
             (no longer tracked once ``DONE``).
         """
-        # Message._kind, not isinstance: the classes are ABCs (Mappings), and
-        # ABC checks are slow on the typed event subclasses.
-        kind = message._kind
-        if kind is _EVENT:
+        if isinstance(message, Event):
             if not self._lists:
                 return Route.EVENT, None
             action_id = message.get("ActionID")
@@ -141,19 +248,19 @@ class ActionTracker(Generic[W]):
             if pending is None or pending.response is None:
                 return Route.EVENT, None
             if message.get("EventList", "").lower() == "complete":
-                pending.response.complete = message  # type: ignore[assignment]
+                pending.response.complete = message
                 del self._pending[pending.action_id]
                 self._lists -= 1
                 return Route.DONE, pending
-            pending.response.events.append(message)  # type: ignore[arg-type]
+            pending.response.events.append(message)
             return Route.LIST_ITEM, pending
-        if kind is not _RESPONSE:
+        if not isinstance(message, Response):
             return Route.ORPHAN, None
         action_id = message.get("ActionID")
         pending = self._pending.get(action_id) if action_id else None
         if pending is None or pending.response is not None:
             return Route.ORPHAN, None
-        response: Response = message  # type: ignore[assignment]
+        response = message
         response.action_name = pending.action_name
         pending.response = response
         # res_fax writes "EventList: Start"; Asterisk's own lists "start".
@@ -162,3 +269,217 @@ class ActionTracker(Generic[W]):
             return Route.LIST_ITEM, pending
         del self._pending[pending.action_id]
         return Route.DONE, pending
+
+
+class ClientSession(Generic[W]):
+    """One client's side of one AMI connection, without any I/O.
+
+    Feed it what the socket gave with :meth:`receive_data`; write what
+    :meth:`send` returns. ``W`` is whatever the caller wants handed back with
+    a completed action (an asyncio future, or nothing for a blocking loop).
+
+    Args:
+        max_frame_size: The largest message accepted, in bytes.
+        event_classes: Event name to typed class, looked up with ``.get``.
+        action_id_prefix: Prefix of generated ActionIDs; random by default,
+            so broadcast answers (OriginateResponse) of other clients never match.
+        action_ids: The counter behind generated ActionIDs, to share one
+            across the sessions of successive links.
+        on_error: Called with each decoder problem as it is found.
+
+    Attributes:
+        decoder: The frame decoder (``banner``, ``errors``, ``error_count``).
+        tracker: The actions in flight.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        event_classes: Mapping[str, type[Event]] | None = None,
+        action_id_prefix: str | None = None,
+        action_ids: Iterator[int] | None = None,
+        on_error: Callable[[ProtocolError], None] | None = None,
+    ) -> None:
+        self.decoder = FrameDecoder(
+            max_frame_size=max_frame_size, event_classes=event_classes, on_error=on_error
+        )
+        self.tracker: ActionTracker[W] = ActionTracker()
+        self._prefix = action_id_prefix or f"amiasync-{secrets.token_hex(3)}-"
+        self._ids = action_ids if action_ids is not None else itertools.count(1)
+        self._originates: dict[str, PendingAction[W]] = {}
+
+    @property
+    def banner(self) -> str | None:
+        """The banner line, once received."""
+        return self.decoder.banner
+
+    @property
+    def busy(self) -> bool:
+        """True while an action or an originate waits for its answer."""
+        return bool(len(self.tracker) or self._originates)
+
+    def next_action_id(self) -> str:
+        """Return a fresh ActionID, unique in this session."""
+        return f"{self._prefix}{next(self._ids)}"
+
+    def start(self, action: Action, waiter: W) -> tuple[PendingAction[W], bytes]:
+        """Track an action and return it with the bytes to write.
+
+        Args:
+            action: The action; its own ActionID is used if it has one.
+            waiter: Handed back when the answer is complete.
+
+        Returns:
+            The pending record and the bytes.
+
+        Raises:
+            InvalidAction: The action cannot be sent (nothing is tracked).
+        """
+        action_id = action.action_id or self.next_action_id()
+        # Encoding checks every header: an invalid action is refused here,
+        # before anything is tracked or written.
+        data = action.encode(action_id)
+        pending = self.tracker.start(action_id, action.action_name, waiter)
+        if type(action).check_response is not Action.check_response:
+            pending.check = action.check_response
+        return pending, data
+
+    def send(self, action: Action, waiter: W | None = None) -> bytes:
+        """Track an action; return the bytes to write (see :meth:`start`)."""
+        return self.start(action, waiter)[1]  # type: ignore[arg-type]
+
+    def discard(self, pending: PendingAction[W]) -> None:
+        """Stop waiting for an action (timed out, cancelled); a late answer is an orphan."""
+        if self.tracker.get(pending.action_id) is pending:
+            self.tracker.discard(pending.action_id)
+
+    def expect_originate(self, action_id: str, waiter: W) -> PendingAction[W]:
+        """Wait for the ``OriginateResponse`` of an originate sent with this ActionID.
+
+        Raises:
+            InvalidAction: An originate with this ActionID is already awaited.
+        """
+        if action_id in self._originates:
+            raise InvalidAction(f"ActionID {action_id!r} is already in flight")
+        pending = self._originates[action_id] = PendingAction(action_id, "Originate", waiter)
+        return pending
+
+    def forget_originate(self, action_id: str) -> None:
+        """Stop waiting for an originate's outcome."""
+        self._originates.pop(action_id, None)
+
+    def receive_data(self, data: bytes) -> list[Received]:
+        """Decode received bytes and say what each message is.
+
+        Args:
+            data: Bytes as read from the socket, cut anywhere.
+
+        Returns:
+            In wire order: events for the callbacks (list items of a pending
+            action are kept on its response instead), responses no action
+            claims, and completed actions (:class:`PendingAction` with
+            ``response``, ``error`` or ``outcome`` set; an originate's outcome
+            comes just before its event). Never raises.
+        """
+        messages: list[Any] = self.decoder.feed(data)
+        if not len(self.tracker) and not self._originates:
+            # Nothing awaited: every event is for the callbacks and every
+            # response an orphan, so the decoder's list is the answer.
+            return messages
+        out: list[Received] = []
+        append = out.append
+        receive = self.tracker.receive
+        originates = self._originates
+        for message in messages:
+            route, pending = receive(message)
+            if route is Route.EVENT:
+                if originates and message.event_name == "OriginateResponse":
+                    waiting = originates.pop(message.get("ActionID", ""), None)
+                    if waiting is not None:
+                        waiting.outcome = message
+                        append(waiting)
+                append(message)
+            elif route is Route.DONE:
+                assert pending is not None
+                self._complete(pending)
+                append(pending)
+            elif route is Route.ORPHAN:
+                append(message)
+        return out
+
+    @staticmethod
+    def _complete(pending: PendingAction[W]) -> None:
+        response = pending.response
+        assert response is not None
+        complete = response.complete
+        if complete is not None:
+            announced = parse_count(complete.get("ListItems"))
+            if announced is not None and announced != len(response.events):
+                log.warning(
+                    "%s: ListItems says %d but %d items arrived",
+                    complete.event_name,
+                    announced,
+                    len(response.events),
+                )
+        if pending.check is not None:
+            try:
+                pending.check(response)
+            except Exception as exc:  # the caller gets it, the reader goes on
+                pending.error = exc
+
+    def connection_lost(self) -> list[PendingAction[W]]:
+        """Forget every action and originate in flight; return them to be failed."""
+        lost = self.tracker.take_all()
+        lost.extend(self._originates.values())
+        self._originates.clear()
+        return lost
+
+    def login_steps(
+        self,
+        username: str,
+        secret: str,
+        *,
+        auth: str = "md5",
+        events: bool | str | list[str] | None = True,
+    ) -> Generator[Action, Response, Response]:
+        """Walk the login: yields each action to send, takes its response.
+
+        With ``auth="md5"`` a Challenge comes first and the Login carries
+        ``md5hex(challenge + secret)`` as ``Key`` (``main/manager.c``,
+        ``authenticate``); with ``"plain"`` the Login carries the secret.
+
+        Args:
+            username: The manager.conf user.
+            secret: Its secret.
+            auth: ``"md5"`` or ``"plain"``.
+            events: The ``Events`` header (see :func:`amiasync.auth.events_header`).
+
+        Returns:
+            The successful Login response (as the generator's return value).
+
+        Raises:
+            ValueError: ``auth`` is neither ``"md5"`` nor ``"plain"``.
+            ManagerAuthError: Asterisk refused the challenge or the login.
+        """
+        if auth not in ("md5", "plain"):
+            raise ValueError("auth is 'md5' or 'plain'")
+        mask = events_header(events)
+        if auth == "md5":
+            reply = yield Action("Challenge", AuthType="MD5")
+            challenge = reply.get("Challenge")
+            if not reply.success or not challenge:
+                raise ManagerAuthError(reply, f"Challenge refused: {reply.message}")
+            login = Action(
+                "Login",
+                AuthType="MD5",
+                Username=username,
+                Key=md5_key(challenge, secret),
+                Events=mask,
+            )
+        else:
+            login = Action("Login", Username=username, Secret=secret, Events=mask)
+        response = yield login
+        if not response.success:
+            raise ManagerAuthError(response, f"login refused for {username!r}: {response.message}")
+        return response

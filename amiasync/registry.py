@@ -4,22 +4,27 @@ Keys follow pystrix: an event name (``"Newchannel"``), a glob
 (``"Queue*"``), an event class (``events.Newchannel``; the generic
 :class:`~amiasync.message.Event` means every event), ``""`` for every event,
 or ``None`` for orphan responses. Names match case-insensitively, as AMI keys
-do. Handlers run in the order they were registered, whatever key matched.
+do. Plain handlers run in the order they were registered, whatever key
+matched; so do coroutine handlers, among themselves.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Union
 
 from .message import Event
 
-__all__ = ["Handler", "CallbackKey", "CallbackRegistry", "is_async_handler"]
+__all__ = ["Handler", "Handlers", "CallbackKey", "CallbackRegistry", "is_async_handler"]
 
 #: A callback: ``handler(message, manager)``, a plain function or a coroutine function.
 Handler = Callable[[Any, Any], Any]
+#: The handlers for one name: (plain functions, coroutine functions), each in
+#: registration order.
+Handlers = tuple[tuple[Handler, ...], tuple[Handler, ...]]
 #: What a callback is registered under.
 CallbackKey = Union[str, type, None]
 
@@ -54,14 +59,21 @@ class CallbackRegistry:
 
     The resolution for a name is computed on first use and cached until the
     registrations change, so dispatching an event costs one dict lookup.
+    Handlers are split into plain functions, which the manager runs at once
+    in the reader, and coroutine functions, which it awaits in order in one
+    task (see :mod:`amiasync.dispatcher`).
     """
 
     def __init__(self) -> None:
         self._entries: list[tuple[str | None, Handler, bool]] = []
-        # Event name -> for_event(name). The manager's reader looks names up
-        # in this dict directly, so it is only ever cleared in place, never
-        # replaced, and holds nothing for_event would not return.
-        self._cache: dict[str, tuple[tuple[Handler, ...], bool]] = {}
+        self._cache: dict[str, Handlers] = {}
+        #: ``lookup(name)``: the handlers for an event name, from the cache
+        #: when resolved before (the reader's hot path: one dict lookup).
+        self.lookup: Callable[[str], Handlers] = self._lookup
+
+    def _lookup(self, name: str) -> Handlers:
+        found = self._cache.get(name)
+        return found if found is not None else self.for_event(name)
 
     def register(self, key: CallbackKey, handler: Handler) -> None:
         """Add ``handler`` under ``key`` (see the module docstring for keys).
@@ -88,30 +100,29 @@ class CallbackRegistry:
                 return True
         return False
 
-    def for_event(self, name: str) -> tuple[tuple[Handler, ...], bool]:
-        """Return the handlers for an event name, and whether any is async."""
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
+    def for_event(self, name: str) -> Handlers:
+        """Return the plain and the coroutine handlers for an event name, each in order."""
         lower = name.lower()
-        chosen = [
+        found = _split(
             (h, a)
             for k, h, a in self._entries
             if k is not None
             and (k == "" or k == lower or (_GLOB.intersection(k) and fnmatchcase(lower, k)))
-        ]
-        found = (tuple(h for h, _ in chosen), any(a for _, a in chosen))
+        )
         if len(self._cache) >= _CACHE_MAX:
             # Names come from the wire; a peer inventing them must not grow this.
             self._cache.clear()
         self._cache[name] = found
         return found
 
-    def for_orphans(self) -> tuple[tuple[Handler, ...], bool]:
-        """Return the handlers registered under ``None``, and whether any is async."""
-        chosen = [(h, a) for k, h, a in self._entries if k is None]
-        return tuple(h for h, _ in chosen), any(a for _, a in chosen)
+    def for_orphans(self) -> Handlers:
+        """Return the handlers registered under ``None``: plain ones, then coroutine ones."""
+        return _split((h, a) for k, h, a in self._entries if k is None)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _split(chosen: Iterable[tuple[Handler, bool]]) -> Handlers:
+    pairs = list(chosen)
+    return tuple(h for h, a in pairs if not a), tuple(h for h, a in pairs if a)

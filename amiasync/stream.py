@@ -7,6 +7,12 @@ would stall every other handler and pending action, and Asterisk drops a
 client whose socket stops draining for ``writetimeout`` (100 ms by default),
 which loses far more. A consumer that must see every event should use a
 callback, or a larger ``maxsize``.
+
+The stream hangs off the :class:`~amiasync.registry.CallbackRegistry` alone:
+it knows nothing of the manager. The manager tells it when the link ends
+(:meth:`EventStream.link_lost`): for good, and iteration raises
+:class:`~amiasync.exceptions.ManagerSocketError` once the queued events are
+read; or for a reconnect, and :attr:`EventStream.gaps` counts it.
 """
 
 from __future__ import annotations
@@ -15,13 +21,10 @@ import asyncio
 import collections
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .message import Event
-from .registry import CallbackKey
-
-if TYPE_CHECKING:
-    from .connection import Manager
+from .registry import CallbackKey, CallbackRegistry
 
 __all__ = ["EventStream"]
 
@@ -37,27 +40,42 @@ class EventStream:
             async for event in stream:
                 ...
 
+    Several tasks may iterate one stream: each event goes to one of them, and
+    all of them end when the stream is closed.
+
+    Args:
+        registry: Where to subscribe.
+        keys: Event names, globs or classes; none for every event.
+        maxsize: The queue bound.
+
     Attributes:
         dropped: How many events were dropped because the consumer was too slow.
+        gaps: How many times the link dropped (and was re-established) while
+            the stream was open: events in between were never received.
         maxsize: The queue bound.
     """
 
-    def __init__(self, manager: Manager, keys: tuple[CallbackKey, ...], maxsize: int) -> None:
+    def __init__(
+        self, registry: CallbackRegistry, keys: tuple[CallbackKey, ...], maxsize: int
+    ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1: the queue is always bounded")
         self.maxsize = maxsize
         self.dropped = 0
-        self._manager = manager
+        self.gaps = 0
+        self._registry = registry
         self._keys = keys or ("",)
         self._queue: collections.deque[Event] = collections.deque()
+        # One future shared by every waiting consumer, so that all of them wake.
         self._wakeup: asyncio.Future[None] | None = None
         self._last: Event | None = None
         self._closed = False
+        self._error: BaseException | None = None
         self._overflowing = False
         for key in self._keys:
-            manager.register_callback(key, self._push)
+            registry.register(key, self._push)
 
-    def _push(self, event: Event, manager: Manager) -> None:
+    def _push(self, event: Event, manager: Any) -> None:
         # An event matching two of the keys reaches this handler twice in a
         # row (handlers run consecutively per event); queue it once.
         if event is self._last or self._closed:
@@ -71,7 +89,10 @@ class EventStream:
                 self._overflowing = True
                 log.warning("event stream full (%d); dropping the oldest events", self.maxsize)
         queue.append(event)
-        wakeup = self._wakeup
+        self._wake()
+
+    def _wake(self) -> None:
+        wakeup, self._wakeup = self._wakeup, None
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
 
@@ -81,16 +102,34 @@ class EventStream:
     async def __anext__(self) -> Event:
         while not self._queue:
             if self._closed:
+                if self._error is not None:
+                    raise self._error
                 raise StopAsyncIteration
-            self._wakeup = asyncio.get_running_loop().create_future()
-            await self._wakeup
+            wakeup = self._wakeup
+            if wakeup is None:
+                wakeup = self._wakeup = asyncio.get_running_loop().create_future()
+            await wakeup
         if len(self._queue) == 1:
             self._overflowing = False
+        self._last = None
         return self._queue.popleft()
 
     def qsize(self) -> int:
         """Return how many events wait to be read."""
         return len(self._queue)
+
+    def link_lost(self, error: BaseException | None) -> None:
+        """The manager's report that the link dropped.
+
+        Args:
+            error: None when a reconnect follows (counted in :attr:`gaps`);
+                otherwise the error iteration raises once the queue is read.
+        """
+        if error is None:
+            self.gaps += 1
+            return
+        self._error = error
+        self.close()
 
     async def aclose(self) -> None:
         """Unsubscribe; iteration ends once the queued events are read."""
@@ -101,10 +140,10 @@ class EventStream:
         if self._closed:
             return
         self._closed = True
+        self._last = None
         for key in self._keys:
-            self._manager.unregister_callback(key, self._push)
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
+            self._registry.unregister(key, self._push)
+        self._wake()
 
     async def __aenter__(self) -> EventStream:
         return self

@@ -11,7 +11,7 @@ import pytest
 
 import amiasync
 from amiasync import Action
-from amiasync.connection import TIMER_GRANULARITY
+from amiasync.link import TIMER_GRANULARITY
 from amiasync.testing import FakeAsterisk
 
 from .conftest import SECRET, USER
@@ -30,8 +30,8 @@ async def test_timeouts_share_one_timer_per_slot_and_never_fire_early(manager, s
     ]
     await asyncio.sleep(0)
     # Fifty actions with the same timeout, sent together: one or two slots.
-    assert 1 <= len(manager._deadline_timers) <= 2
-    assert sum(len(due) for due in manager._deadlines.values()) == 50
+    assert 1 <= len(manager._link._deadline_timers) <= 2
+    assert sum(len(due) for due in manager._link._deadlines.values()) == 50
     results = await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = loop.time() - started
     assert all(isinstance(r, amiasync.ActionTimeout) for r in results)
@@ -39,13 +39,13 @@ async def test_timeouts_share_one_timer_per_slot_and_never_fire_early(manager, s
     assert elapsed >= 0.1
     assert elapsed < 0.1 + TIMER_GRANULARITY + 0.5  # the slot, plus scheduling slack
     # Only the login's slots are left, empty until their own timers fire.
-    assert all(not due for due in manager._deadlines.values())
+    assert all(not due for due in manager._link._deadlines.values())
 
 
 async def test_answered_actions_leave_their_slot(manager):
     for _ in range(20):
         await manager.ping()
-    assert sum(len(due) for due in manager._deadlines.values()) == 0
+    assert sum(len(due) for due in manager._link._deadlines.values()) == 0
 
 
 async def test_a_reused_action_id_is_not_expired_by_an_older_slot(manager, server):
@@ -63,7 +63,7 @@ async def test_a_reused_action_id_is_not_expired_by_an_older_slot(manager, serve
 
 async def test_concurrent_actions_are_written_together(manager, server, monkeypatch):
     writes: list[bytes] = []
-    transport = manager._writer.transport
+    transport = manager._link._transport
     real_write = transport.write
 
     def counting_write(data: bytes) -> None:
@@ -78,7 +78,7 @@ async def test_concurrent_actions_are_written_together(manager, server, monkeypa
     # One at a time: written at once, nothing queued.
     writes.clear()
     await manager.ping()
-    assert len(writes) == 1 and manager._out is None
+    assert len(writes) == 1 and manager._link._out is None
 
 
 async def test_invalid_action_is_refused_before_anything_is_queued(manager, server):
@@ -122,10 +122,10 @@ async def test_reader_pauses_when_the_backlog_is_full_and_resumes(server, caplog
         for i in range(200):
             server.emit({"Event": "UserEvent", "Privilege": "user,all", "N": i})
         for _ in range(100):
-            if manager._paused:
+            if manager._link._read_paused:
                 break
             await asyncio.sleep(0.01)
-        assert manager._paused
+        assert manager._link._read_paused
         assert "pausing the reader" in caplog.text
         release.set()
         for _ in range(500):
@@ -133,19 +133,19 @@ async def test_reader_pauses_when_the_backlog_is_full_and_resumes(server, caplog
                 break
             await asyncio.sleep(0.01)
         assert handled == [str(i) for i in range(200)]
-        assert not manager._paused
+        assert not manager._link._read_paused
 
 
 async def test_a_replaced_link_does_not_report_for_the_new_one():
     async with FakeAsterisk(users={USER: SECRET}) as fake:
         manager = amiasync.Manager()
         await manager.connect(fake.host, fake.port)
-        old = manager._protocol
+        old = manager._link
         await manager.close()
         await manager.connect(fake.host, fake.port)
         await manager.login(USER, SECRET)
-        assert old is not None and old.on_lost is not None
-        old.on_lost(None)  # a late report from the old link
+        assert old is not None and old is not manager._link
+        manager._link_lost(old, None)  # a late report from the old link
         assert manager.is_connected()
         assert (await manager.ping()).success
         await manager.close()

@@ -1,0 +1,417 @@
+"""One link to Asterisk over asyncio: transport, read and write paths, deadlines.
+
+:class:`Connection` drives a sans-IO :class:`~amiasync.protocol.ClientSession`
+over one TCP (or TLS) transport. Received bytes go from the event loop's read
+callback straight to the session, with no reader task to wake in between;
+completed actions resolve their futures here and events go to the
+:class:`~amiasync.dispatcher.Dispatcher`. When the link ends, every pending
+action fails at once with :class:`~amiasync.exceptions.ConnectionLost` (or
+:class:`~amiasync.exceptions.ConnectionClosed` when we closed it); none is
+sent again.
+
+Timeouts. Action timeouts share timers: an action's deadline is rounded up to
+the next multiple of :data:`TIMER_GRANULARITY` (20 ms) and every action due
+in that slot is expired by one timer, so a timeout fires never earlier than
+asked and at most 20 ms later. The deadline covers the write too.
+
+Writes. Actions sent while others are in flight are written together, once
+per event-loop iteration (an action sent while none is in flight is written
+at once). When the peer stops reading and the transport holds
+:data:`WRITE_LIMIT` unsent bytes, further actions wait, unwritten, until it
+drains; one whose deadline passes meanwhile times out and is never written.
+So the unsent buffer stays bounded and no await waits for a peer for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+from typing import Any, Callable, cast
+
+from ._compat import timeout as async_timeout
+from .dispatcher import Dispatcher
+from .exceptions import (
+    ActionTimeout,
+    ConnectionClosed,
+    ConnectionLost,
+    InvalidState,
+    ManagerSocketError,
+)
+from .message import Action, Event, Response
+from .protocol import ClientSession, PendingAction
+
+__all__ = ["Connection", "TIMER_GRANULARITY", "WRITE_LIMIT"]
+
+log = logging.getLogger("amiasync")
+
+#: Seconds: action timeouts are rounded up to a multiple of this and share a timer.
+TIMER_GRANULARITY = 0.02
+#: Unsent bytes the transport may hold before further actions wait.
+WRITE_LIMIT = 1 << 18
+#: Queued writes are flushed early past this many bytes.
+_BATCH_LIMIT = 1 << 16
+
+_Future = asyncio.Future
+_Pending = PendingAction["asyncio.Future[Any]"]
+
+
+class _Protocol(asyncio.Protocol):
+    """Hands the transport's callbacks to the connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._connection._made(cast(asyncio.Transport, transport))
+
+    def data_received(self, data: bytes) -> None:
+        self._connection._data_received(data)
+
+    def eof_received(self) -> bool:
+        self._connection._lost(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connection._lost(exc)
+
+    def pause_writing(self) -> None:
+        self._connection._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._connection._resume_writing()
+
+
+class Connection:
+    """One link: open it with :meth:`open`, then :meth:`request` actions over it.
+
+    Args:
+        session: The sans-IO session (its decoder must be fresh).
+        dispatcher: Where events and orphan responses go.
+        on_lost: Called once, with this connection and the cause, when the link ends.
+    """
+
+    def __init__(
+        self,
+        session: ClientSession[_Future[Any]],
+        dispatcher: Dispatcher,
+        on_lost: Callable[[Connection, BaseException | None], None],
+    ) -> None:
+        self.session = session
+        self._dispatcher = dispatcher
+        self._on_lost = on_lost
+        self._transport: asyncio.Transport | None = None
+        self._banner: _Future[str] | None = None
+        self._ended: _Future[None] | None = None
+        self._closing = False
+        self._write_paused = False
+        self._read_paused = False
+        # Actions waiting for the transport to drain, in order.
+        self._blocked: collections.deque[tuple[_Pending, bytes]] = collections.deque()
+        # Encoded actions waiting for the end of this loop iteration, and their size.
+        self._out: list[bytes] | None = None
+        self._out_size = 0
+        # Deadline slot (a multiple of TIMER_GRANULARITY) -> the actions due
+        # then, and the one timer that expires them.
+        self._deadlines: dict[int, set[_Pending]] = {}
+        self._deadline_timers: dict[int, asyncio.TimerHandle] = {}
+
+    # -- opening and closing -------------------------------------------------
+
+    async def open(self, host: str, port: int, ssl: Any, timeout: float | None) -> str:
+        """Connect and wait for the banner.
+
+        Returns:
+            The banner line.
+
+        Raises:
+            ManagerSocketError: The connection failed, timed out, or closed before the banner.
+            ProtocolError: The peer sent no AMI banner within the first 64 KiB.
+        """
+        loop = asyncio.get_running_loop()
+        self._banner = loop.create_future()
+        self._ended = loop.create_future()
+        try:
+            async with async_timeout(timeout):
+                await loop.create_connection(lambda: _Protocol(self), host, port, ssl=ssl)
+                return await self._banner
+        except asyncio.TimeoutError as exc:
+            self.abort()
+            raise ManagerSocketError(f"no AMI banner from {host}:{port} in {timeout} s") from exc
+        except OSError as exc:
+            self.abort()
+            raise ManagerSocketError(f"cannot connect to {host}:{port}: {exc}") from exc
+        except BaseException:
+            # ProtocolError, or cancelled (Ctrl-C): never leave a transport open.
+            self.abort()
+            raise
+
+    def _made(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        transport.set_write_buffer_limits(high=WRITE_LIMIT)
+
+    @property
+    def is_open(self) -> bool:
+        """True from the banner until the link ends."""
+        transport = self._transport
+        return (
+            transport is not None
+            and not transport.is_closing()
+            and self._banner is not None
+            and self._banner.done()
+            and not self._banner.exception()
+        )
+
+    def abort(self) -> None:
+        """Drop the link at once, unsent bytes and all."""
+        self._closing = True
+        if self._transport is not None:
+            self._transport.abort()
+        else:
+            self._lost(None)
+
+    async def close(self, timeout: float = 1.0) -> None:
+        """Close the link, flushing what is unsent for up to ``timeout`` s, then abort."""
+        self._closing = True
+        transport = self._transport
+        if transport is None or self._ended is None:
+            return
+        transport.close()
+        try:
+            async with async_timeout(timeout):
+                await asyncio.shield(self._ended)
+        except asyncio.TimeoutError:
+            # The peer stopped reading: the unsent bytes will never go.
+            transport.abort()
+        if not self._ended.done():
+            self._lost(None)
+
+    async def wait_closed(self) -> None:
+        """Wait until the link has ended."""
+        if self._ended is not None:
+            await asyncio.shield(self._ended)
+
+    def _lost(self, cause: BaseException | None) -> None:
+        ended = self._ended
+        if ended is None or ended.done():
+            return
+        ended.set_result(None)
+        transport = self._transport
+        if transport is not None:
+            transport.abort()
+        reason = "connection closed" if self._closing else "connection lost"
+        if cause is not None:
+            reason = f"{reason}: {cause}"
+        error_class = ConnectionClosed if self._closing else ConnectionLost
+        banner = self._banner
+        if banner is not None and not banner.done():
+            banner.set_exception(ManagerSocketError(f"{reason} before the banner"))
+            banner.exception()  # open() may be gone already (cancelled): no "never retrieved"
+        for timer in self._deadline_timers.values():
+            timer.cancel()
+        self._deadline_timers.clear()
+        self._deadlines.clear()
+        self._blocked.clear()
+        self._out = None
+        for pending in self.session.connection_lost():
+            waiter = pending.waiter
+            if not waiter.done():
+                error = error_class(f"{pending.action_name} {pending.action_id}: {reason}")
+                error.__cause__ = cause
+                waiter.set_exception(error)
+        self._on_lost(self, cause)
+
+    # -- reading -----------------------------------------------------------
+
+    def _data_received(self, data: bytes) -> None:
+        session = self.session
+        busy = session.busy
+        try:
+            items = session.receive_data(data)
+        except Exception:  # a bug, never the peer's doing: keep the link alive
+            log.exception("internal error decoding %d bytes; they were dropped", len(data))
+            return
+        banner = self._banner
+        if banner is not None and not banner.done():
+            decoder = session.decoder
+            if decoder.banner is not None:
+                banner.set_result(decoder.banner)
+            elif decoder.failed is not None:
+                banner.set_exception(decoder.failed)
+                banner.exception()
+                return
+        if not items:
+            return
+        dispatcher = self._dispatcher
+        if not busy:
+            # Nothing was awaited: events and orphan responses only.
+            dispatcher.received(items)
+            return
+        for item in items:
+            if isinstance(item, Event):
+                dispatcher.event(item)
+            elif isinstance(item, Response):
+                dispatcher.orphan(item)
+            else:
+                self._resolve(item)
+
+    def _resolve(self, pending: _Pending) -> None:
+        self._untime(pending)
+        waiter = pending.waiter
+        if waiter.done():
+            return
+        if pending.outcome is not None:
+            waiter.set_result(pending.outcome)
+        elif pending.error is not None:
+            waiter.set_exception(pending.error)
+        else:
+            waiter.set_result(pending.response)
+
+    def pause_reading(self) -> None:
+        """Stop reading from the socket (the dispatcher's backlog is full)."""
+        if not self._read_paused and self._transport is not None:
+            self._read_paused = True
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read again."""
+        if self._read_paused and self._transport is not None:
+            self._read_paused = False
+            if not self._transport.is_closing():
+                self._transport.resume_reading()
+
+    # -- writing -----------------------------------------------------------
+
+    async def request(self, action: Action, timeout: float | None) -> Response:
+        """Send an action; return its complete answer.
+
+        Args:
+            action: The action.
+            timeout: Seconds for the whole answer, the write included; None for no limit.
+
+        Raises:
+            InvalidAction: The action cannot be sent; nothing was written.
+            InvalidState: The link is not open.
+            ConnectionLost: The link dropped before the answer.
+            ActionTimeout: No complete answer in time.
+        """
+        transport = self._transport
+        if transport is None or self._closing or not self.is_open:
+            raise InvalidState(f"not connected; {action.action_name} not sent")
+        loop = asyncio.get_running_loop()
+        future: _Future[Any] = loop.create_future()
+        pending, data = self.session.start(action, future)
+        if timeout is not None and timeout < math.inf:
+            self._time(pending, loop.time() + timeout, timeout)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("send %s %s %s", action.action_name, pending.action_id, action.redacted())
+        self._write(pending, data)
+        try:
+            response: Response = await future
+        except BaseException:
+            self.session.discard(pending)
+            self._untime(pending)
+            raise
+        return response
+
+    def expect_originate(self, action_id: str) -> _Future[Event]:
+        """Return a future for the ``OriginateResponse`` carrying this ActionID."""
+        future: _Future[Any] = asyncio.get_running_loop().create_future()
+        self.session.expect_originate(action_id, future)
+        return future
+
+    def _write(self, pending: _Pending, data: bytes) -> None:
+        if self._write_paused or self._blocked:
+            # The peer is not reading: wait, unwritten, for the transport to drain.
+            self._blocked.append((pending, data))
+            return
+        out = self._out
+        if out is not None:
+            # Others were sent in this loop iteration: one write for all.
+            out.append(data)
+            self._out_size += len(data)
+            if self._out_size > _BATCH_LIMIT:
+                self._flush()
+        elif len(self.session.tracker) > 1:
+            # Others are in flight, so more may be sent in this iteration.
+            self._out = [data]
+            self._out_size = len(data)
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._transport_write(data)
+
+    def _transport_write(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return  # lost or closing: the actions fail with the link
+        try:
+            transport.write(data)
+        except Exception as exc:
+            log.warning("write failed, dropping the link: %s", exc)
+            transport.abort()
+
+    def _flush(self) -> None:
+        """Write the actions queued in this loop iteration, in one piece."""
+        out, self._out = self._out, None
+        if out:
+            self._transport_write(b"".join(out))
+
+    def _resume_writing(self) -> None:
+        self._write_paused = False
+        blocked = self._blocked
+        while blocked and not self._write_paused:
+            pending, data = blocked.popleft()
+            if not pending.waiter.done():  # timed out or cancelled: never written
+                self._transport_write(data)
+
+    @property
+    def unsent(self) -> int:
+        """Bytes written to the transport but not yet sent."""
+        transport = self._transport
+        return transport.get_write_buffer_size() if transport is not None else 0
+
+    # -- deadlines ---------------------------------------------------------
+
+    def _time(self, pending: _Pending, deadline: float, timeout: float) -> None:
+        # One timer per deadline slot, never earlier than asked.
+        slot = int(deadline / TIMER_GRANULARITY) + 1
+        due = self._deadlines.get(slot)
+        if due is None:
+            due = self._deadlines[slot] = set()
+            self._deadline_timers[slot] = asyncio.get_running_loop().call_at(
+                slot * TIMER_GRANULARITY, self._expire, slot
+            )
+        due.add(pending)
+        pending.timer = slot
+        pending.timeout = timeout
+
+    def _untime(self, pending: _Pending) -> None:
+        slot = pending.timer
+        if slot is not None:
+            due = self._deadlines.get(slot)
+            if due is not None:
+                due.discard(pending)
+
+    def _expire(self, slot: int) -> None:
+        """Time out the actions due in this deadline slot that are still in flight."""
+        self._deadline_timers.pop(slot, None)
+        due = self._deadlines.pop(slot, None)
+        if not due:
+            return
+        tracker = self.session.tracker
+        for pending in due:
+            if tracker.get(pending.action_id) is not pending:
+                continue
+            tracker.discard(pending.action_id)
+            if not pending.waiter.done():
+                partial = pending.response
+                got = " (event list incomplete)" if partial is not None else ""
+                pending.waiter.set_exception(
+                    ActionTimeout(
+                        f"{pending.action_name} {pending.action_id}: "
+                        f"no answer in {pending.timeout} s{got}",
+                        action_id=pending.action_id,
+                        partial=partial,
+                    )
+                )
