@@ -39,8 +39,8 @@ import signal
 import ssl as ssl_module
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO, TypeVar, Union
 
 from . import core
@@ -72,6 +72,7 @@ JSONValue = Union[str, list[str]]
 
 _PLAIN_PORT, _TLS_PORT = 5038, 5039
 _N = TypeVar("_N", int, float)
+_R = TypeVar("_R")
 _HIDDEN_COLUMNS = frozenset({"actionid", "eventlist"})
 
 
@@ -89,7 +90,8 @@ class Target:
     host: str
     port: int
     username: str
-    secret: str
+    #: Never in the repr: targets end up in logs and tracebacks.
+    secret: str = field(repr=False)
     ssl: ssl_module.SSLContext | None
     auth: str
     timeout: float
@@ -403,6 +405,26 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+async def _unless_stopped(awaitable: Awaitable[_R], stop: asyncio.Event) -> _R:
+    """Await ``awaitable``; on Ctrl-C (``stop`` set) cancel it and raise KeyboardInterrupt.
+
+    While the signal handlers are installed Ctrl-C only sets ``stop``, so a
+    connect or login in progress must watch it, or it would wait out its timeout.
+    """
+    task = asyncio.ensure_future(awaitable)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise KeyboardInterrupt
+    return task.result()
+
+
 # -- events --------------------------------------------------------------------
 
 
@@ -440,15 +462,20 @@ async def run_events(args: argparse.Namespace, target: Target, out: TextIO) -> i
     keys = tuple(args.patterns)
     try:
         with _stop_on_signals(stop):
-            banner = await manager.connect(target.host, target.port, ssl=target.ssl)
+            banner = await _unless_stopped(
+                manager.connect(target.host, target.port, ssl=target.ssl), stop
+            )
             # Subscribed before the login, so the FullyBooted sent right after it is seen.
             async with manager.events(*keys, maxsize=args.buffer) as stream:
-                await manager.login(
-                    target.username,
-                    target.secret,
-                    auth=target.auth,
-                    events=True,
-                    timeout=target.timeout,
+                await _unless_stopped(
+                    manager.login(
+                        target.username,
+                        target.secret,
+                        auth=target.auth,
+                        events=True,
+                        timeout=target.timeout,
+                    ),
+                    stop,
                 )
                 manager.register_state_callback(on_state)
                 if not args.quiet:
