@@ -459,9 +459,16 @@ class Manager:
                 :meth:`~amiasync.message.Action.check_response` raised
                 (``core.Login``: :class:`ManagerAuthError`).
         """
-        link = self._require_link(action.action_name)
-        delay = self.action_timeout if isinstance(timeout, UseDefault) else timeout
-        response = await link.request(action, delay)
+        link = self._link
+        if link is None or not link.is_open:
+            link = self._require_link(action.action_name)
+        # Connection.request, inlined: one coroutine less per action.
+        pending = link.submit(action, self.action_timeout if timeout is USE_DEFAULT else timeout)  # type: ignore[arg-type]
+        try:
+            response: Response = await pending.waiter
+        except BaseException:
+            link.forget(pending)
+            raise
         if check and not response.success:
             raise ActionFailed(response)
         return response
