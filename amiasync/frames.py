@@ -93,7 +93,10 @@ class FrameDecoder:
         on_error: Callable[[ProtocolError], None] | None = None,
     ) -> None:
         self.max_frame_size = max_frame_size
-        self.event_classes: Mapping[str, type[Event]] = event_classes or {}
+        # Only ever looked up with .get: the catalogue may load its classes lazily.
+        self.event_classes: Mapping[str, type[Event]] = (
+            event_classes if event_classes is not None else {}
+        )
         self.banner: str | None = None
         self.errors: list[ProtocolError] = []
         self.error_count = 0
