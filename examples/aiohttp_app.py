@@ -150,7 +150,7 @@ async def originate(request: web.Request) -> web.Response:
             priority=body.get("priority", 1) if body.get("exten") else None,
             application=body.get("application"),
             data=body.get("data"),
-            callerid=body.get("callerid"),
+            caller_id=body.get("callerid"),
             variable=body.get("variables") or None,
             timeout=int(timeout * 1000),
         )

@@ -53,7 +53,7 @@ async def click_to_call(
     number: str,
     *,
     context: str,
-    callerid: str | None = None,
+    caller_id: str | None = None,
     ring_seconds: float = 30.0,
 ) -> OriginateResult:
     """Ring ``agent``; when it answers, send it to ``number`` in ``context``.
@@ -63,7 +63,7 @@ async def click_to_call(
         agent: The agent's phone, e.g. ``PJSIP/101``.
         number: The number to dial once the agent answers.
         context: The dialplan context that dials numbers.
-        callerid: What the agent's phone shows; by default the number called.
+        caller_id: What the agent's phone shows; by default the number called.
         ring_seconds: How long the agent's phone rings.
 
     Returns:
@@ -79,7 +79,7 @@ async def click_to_call(
         context=context,
         priority=1,
         timeout=int(ring_seconds * 1000),  # Asterisk wants milliseconds
-        callerid=callerid or f'"Call to {number}" <{number}>',
+        caller_id=caller_id or f'"Call to {number}" <{number}>',
         variable={"CLICK_TO_CALL": number},
     )
     # Allow a little more than the ringing time for Asterisk to report.
@@ -123,7 +123,7 @@ async def run(args: argparse.Namespace) -> int:
                 args.agent,
                 args.number,
                 context=args.context,
-                callerid=args.callerid,
+                caller_id=args.callerid,
                 ring_seconds=args.ring,
             )
             print(f"{args.agent}: {describe(result)}", flush=True)
