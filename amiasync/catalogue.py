@@ -23,8 +23,6 @@ header is declared once, as one line:
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import sys
 from collections.abc import Iterator, Mapping
 from importlib import import_module
@@ -33,6 +31,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 from .auth import events_header, md5_key
 from .exceptions import InvalidAction, ManagerAuthError
 from .message import Action, Event, HeaderValue, Message, Response
+
+if TYPE_CHECKING:
+    import inspect
 
 if sys.version_info >= (3, 11):
     from typing import dataclass_transform
@@ -111,6 +112,9 @@ class _Signature:
     """``__signature__`` of an action class, computed from its fields when asked."""
 
     def __get__(self, obj: object, owner: type[_FieldsAction]) -> inspect.Signature:
+        # Imported here: only help() and introspection need it.
+        import inspect
+
         kinds = inspect.Parameter
         parameters = [
             kinds(
@@ -130,6 +134,8 @@ class _Signature:
 
 def _suggest(owner: type[_FieldsAction], key: str) -> TypeError:
     """Return the error for an unknown keyword, naming the closest parameters."""
+    import difflib  # only on this error path: it costs a few ms to import
+
     names = list(owner._fields)
     # Compare without case and underscores too: CallerID and callerid mean caller_id.
     folded = {name.replace("_", ""): name for name in names}

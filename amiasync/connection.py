@@ -44,7 +44,7 @@ import secrets
 import ssl as ssl_module
 from collections.abc import Awaitable, Generator
 from types import TracebackType
-from typing import Any, Callable, Union, cast
+from typing import Any, Callable, TypeVar, Union, cast, overload
 
 from . import core
 from ._compat import timeout as async_timeout
@@ -94,6 +94,8 @@ class ConnectionState(enum.Enum):
 
 #: ``handler(state, manager)``, a function or coroutine function.
 StateHandler = Callable[["ConnectionState", "Manager"], Any]
+#: An event class, for the typed overloads of events() and register_callback().
+_E = TypeVar("_E", bound=Event)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +233,7 @@ class Manager:
         self._event_mask: str | None = None
         self._filters: list[str] = []
         self._originates: dict[str, asyncio.Future[Event]] = {}
-        self._streams: set[EventStream] = set()
+        self._streams: set[EventStream[Any]] = set()
         self._state_handlers: list[StateHandler] = []
         self._reconnect_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
@@ -658,7 +660,11 @@ class Manager:
             response=response,
         )
 
-    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream:
+    @overload
+    def events(self, key: type[_E], /, *, maxsize: int = 1000) -> EventStream[_E]: ...
+    @overload
+    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream[Event]: ...
+    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream[Any]:
         """Return an async iterator over matching events (see :mod:`amiasync.stream`).
 
         Args:
@@ -666,9 +672,10 @@ class Manager:
             maxsize: The queue bound; past it the oldest event is dropped and counted.
 
         Returns:
-            An :class:`EventStream`, also an async context manager that unsubscribes.
+            An :class:`EventStream`, also an async context manager that
+            unsubscribes; for one event class, typed with it (``EventStream[Hangup]``).
         """
-        stream = EventStream(self, keys, maxsize)
+        stream: EventStream[Any] = EventStream(self, keys, maxsize)
         self._streams.add(stream)
         return stream
 
@@ -709,6 +716,17 @@ class Manager:
 
     # -- callbacks ----------------------------------------------------------
 
+    # Typed overloads: a class key checks the handler's event parameter against
+    # it; a name, glob, "" or None takes any handler; a key only known as
+    # CallbackKey needs a handler that accepts any Event.
+    @overload
+    def register_callback(self, key: type[_E], handler: Callable[[_E, Manager], Any]) -> None: ...
+    @overload
+    def register_callback(self, key: str | None, handler: Handler) -> None: ...
+    @overload
+    def register_callback(
+        self, key: CallbackKey, handler: Callable[[Event, Manager], Any]
+    ) -> None: ...
     def register_callback(self, key: CallbackKey, handler: Handler) -> None:
         """Call ``handler(message, manager)`` for matching events or orphan responses.
 

@@ -192,7 +192,7 @@ async def feed(request: web.Request) -> web.WebSocketResponse:
     names = request.query.getall("name", [])
     manager = request.app[MANAGER]
 
-    async def forward(stream: EventStream) -> None:
+    async def forward(stream: EventStream[amiasync.Event]) -> None:
         async for event in stream:
             await socket.send_json(
                 {"type": "event", "name": event.event_name, "headers": headers(event)}

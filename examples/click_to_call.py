@@ -24,6 +24,7 @@ import os
 import sys
 
 import amiasync
+from amiasync import events
 from amiasync.actions import Originate
 from amiasync.connection import OriginateResult
 from amiasync.stream import EventStream
@@ -86,10 +87,11 @@ async def click_to_call(
     return await manager.originate(action, timeout=ring_seconds + 10)
 
 
-async def follow(stream: EventStream, uniqueid: str) -> amiasync.Event:
+async def follow(stream: EventStream[events.Hangup], uniqueid: str) -> events.Hangup:
     """Wait for the Hangup of the channel ``uniqueid`` on a Hangup stream."""
     async for event in stream:
-        if event.get("Uniqueid") == uniqueid:
+        # The stream is typed: event is a Hangup, its accessors need no cast.
+        if event.uniqueid == uniqueid:
             return event
     raise amiasync.ManagerSocketError("the connection closed before the call ended")
 
@@ -115,7 +117,7 @@ async def run(args: argparse.Namespace) -> int:
             amiasync.connect(
                 host, port, username=username, secret=secret, events=["call"]
             ) as manager,
-            manager.events("Hangup") as hangups,
+            manager.events(events.Hangup) as hangups,
         ):
             print(f"Calling {args.agent}, then {args.number}...", flush=True)
             result = await click_to_call(
@@ -130,7 +132,7 @@ async def run(args: argparse.Namespace) -> int:
             if result.success and args.follow and result.uniqueid:
                 hangup = await follow(hangups, result.uniqueid)
                 print(
-                    f"Call ended: {hangup.get('Cause-txt')} (cause {hangup.get('Cause')})",
+                    f"Call ended: {hangup.cause_txt} (cause {hangup.cause})",
                     flush=True,
                 )
     except amiasync.AMIError as exc:
