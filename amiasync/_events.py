@@ -46,8 +46,8 @@ class ChannelSnapshot(Event):
     Attributes:
         channel: (Undocumented.)
         channel_state: A numeric code for the channel's current state, related to ChannelStateDesc
-        channel_state_desc: (Undocumented.) Values: ``Down``, ``Rsrvd``, ``OffHook``, ``Dialing``,
-            ``Ring``, ``Ringing``, ``Up``, ``Busy``, ``Dialing Offhook``, ``Pre-ring``, ``Unknown``.
+        channel_state_desc: Values: ``Down``, ``Rsrvd``, ``OffHook``, ``Dialing``, ``Ring``,
+            ``Ringing``, ``Up``, ``Busy``, ``Dialing Offhook``, ``Pre-ring``, ``Unknown``.
         caller_id_num: (Undocumented.)
         caller_id_name: (Undocumented.)
         connected_line_num: (Undocumented.)
@@ -562,7 +562,7 @@ class AgentComplete(
             1970 UTC.
         talk_time: The time the queue member talked with the caller in the queue, expressed in
             seconds since 00:00, Jan 1, 1970 UTC.
-        reason: (Undocumented.) Values: ``caller``, ``agent``, ``transfer``.
+        reason: Values: ``caller``, ``agent``, ``transfer``.
 
     Snapshot headers: ChannelSnapshot, DestChannelSnapshot.
     Module app_queue, since Asterisk 12.0.0.
@@ -707,7 +707,7 @@ class Agents(DocumentedEvent, ChannelSnapshot, module="app_agent_pool", since="1
     Attributes:
         agent: Agent ID of the agent.
         name_header: User friendly name of the agent.
-        status: Current status of the agent. The valid values are: Values: ``AGENT_LOGGEDOFF``,
+        status: Current status of the agent. The valid values are: ``AGENT_LOGGEDOFF``,
             ``AGENT_IDLE``, ``AGENT_ONCALL``.
         talking_to_chan: BRIDGEPEER value on agent channel. Present if Status value is AGENT_ONCALL.
         call_started: Epoch time when the agent started talking with the caller. Present if Status
@@ -817,16 +817,15 @@ class AOC_D(DocumentedEvent, ChannelSnapshot, name="AOC-D", module="builtin", si
 
     Attributes:
         charge: (Undocumented.)
-        type: (Undocumented.) Values: ``NotAvailable``, ``Free``, ``Currency``, ``Units``.
-        billing_id: (Undocumented.) Values: ``Normal``, ``Reverse``, ``CreditCard``,
+        type: Values: ``NotAvailable``, ``Free``, ``Currency``, ``Units``.
+        billing_id: Values: ``Normal``, ``Reverse``, ``CreditCard``,
             ``CallForwardingUnconditional``, ``CallForwardingBusy``, ``CallForwardingNoReply``,
             ``CallDeflection``, ``CallTransfer``, ``NotAvailable``.
-        total_type: (Undocumented.) Values: ``SubTotal``, ``Total``.
+        total_type: Values: ``SubTotal``, ``Total``.
         currency: (Undocumented.)
         name_header: (Undocumented.)
         cost: (Undocumented.)
-        multiplier: (Undocumented.) Values: ``1/1000``, ``1/100``, ``1/10``, ``1``, ``10``, ``100``,
-            ``1000``.
+        multiplier: Values: ``1/1000``, ``1/100``, ``1/10``, ``1``, ``10``, ``100``, ``1000``.
         units: (Undocumented.)
         number_of: (Undocumented.)
         type_of: (Undocumented.)
@@ -860,16 +859,15 @@ class AOC_E(DocumentedEvent, ChannelSnapshot, name="AOC-E", module="builtin", si
         plan: (Undocumented.)
         id: (Undocumented.)
         charge: (Undocumented.)
-        type: (Undocumented.) Values: ``NotAvailable``, ``Free``, ``Currency``, ``Units``.
-        billing_id: (Undocumented.) Values: ``Normal``, ``Reverse``, ``CreditCard``,
+        type: Values: ``NotAvailable``, ``Free``, ``Currency``, ``Units``.
+        billing_id: Values: ``Normal``, ``Reverse``, ``CreditCard``,
             ``CallForwardingUnconditional``, ``CallForwardingBusy``, ``CallForwardingNoReply``,
             ``CallDeflection``, ``CallTransfer``, ``NotAvailable``.
-        total_type: (Undocumented.) Values: ``SubTotal``, ``Total``.
+        total_type: Values: ``SubTotal``, ``Total``.
         currency: (Undocumented.)
         name_header: (Undocumented.)
         cost: (Undocumented.)
-        multiplier: (Undocumented.) Values: ``1/1000``, ``1/100``, ``1/10``, ``1``, ``10``, ``100``,
-            ``1000``.
+        multiplier: Values: ``1/1000``, ``1/100``, ``1/10``, ``1``, ``10``, ``100``, ``1000``.
         units: (Undocumented.)
         number_of: (Undocumented.)
         type_of: (Undocumented.)
@@ -903,19 +901,18 @@ class AOC_S(DocumentedEvent, ChannelSnapshot, name="AOC-S", module="builtin", si
 
     Attributes:
         chargeable: (Undocumented.)
-        rate_type: (Undocumented.) Values: ``NotAvailable``, ``Free``, ``FreeFromBeginning``,
-            ``Duration``, ``Flag``, ``Volume``, ``SpecialCode``.
+        rate_type: Values: ``NotAvailable``, ``Free``, ``FreeFromBeginning``, ``Duration``,
+            ``Flag``, ``Volume``, ``SpecialCode``.
         currency: (Undocumented.)
         name_header: (Undocumented.)
         cost: (Undocumented.)
-        multiplier: (Undocumented.) Values: ``1/1000``, ``1/100``, ``1/10``, ``1``, ``10``, ``100``,
-            ``1000``.
+        multiplier: Values: ``1/1000``, ``1/100``, ``1/10``, ``1``, ``10``, ``100``, ``1000``.
         charging_type: (Undocumented.)
         step_function: (Undocumented.)
         granularity: (Undocumented.)
         length: (Undocumented.)
         scale: (Undocumented.)
-        unit: (Undocumented.) Values: ``Octet``, ``Segment``, ``Message``.
+        unit: Values: ``Octet``, ``Segment``, ``Message``.
         special_code: (Undocumented.)
 
     Snapshot headers: ChannelSnapshot.
@@ -1911,7 +1908,7 @@ class ConfbridgeTalking(
 
     Attributes:
         conference: The name of the Confbridge conference.
-        talking_status: (Undocumented.) Values: ``on``, ``off``.
+        talking_status: Values: ``on``, ``off``.
         admin: Identifies this user as an admin user. Values: ``Yes``, ``No``.
 
     Snapshot headers: BridgeSnapshot, ChannelSnapshot.
@@ -2315,7 +2312,7 @@ class DNDState(DocumentedEvent, module="chan_dahdi", since="12.0.0"):
 
     Attributes:
         dahdi_channel: The DAHDI channel on which DND status changed.
-        status: (Undocumented.) Values: ``enabled``, ``disabled``.
+        status: Values: ``enabled``, ``disabled``.
 
     Module chan_dahdi, since Asterisk 12.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Events/DNDState/
@@ -2337,7 +2334,7 @@ class DTMFBegin(
 
     Attributes:
         digit: DTMF digit received or transmitted (0-9, A-E, # or *
-        direction: (Undocumented.) Values: ``Received``, ``Sent``.
+        direction: Values: ``Received``, ``Sent``.
 
     Snapshot headers: ChannelSnapshot.
     Module builtin, since Asterisk 16.24.0, 18.10.0, 19.2.0.
@@ -2356,7 +2353,7 @@ class DTMFEnd(DocumentedEvent, ChannelSnapshot, module="builtin", since="16.24.0
     Attributes:
         digit: DTMF digit received or transmitted (0-9, A-E, # or *
         duration_ms: Duration (in milliseconds) DTMF was sent/received
-        direction: (Undocumented.) Values: ``Received``, ``Sent``.
+        direction: Values: ``Received``, ``Sent``.
 
     Snapshot headers: ChannelSnapshot.
     Module builtin, since Asterisk 16.24.0, 18.10.0, 19.2.0.
@@ -2929,7 +2926,7 @@ class FAXStatus(DocumentedEvent, ChannelSnapshot, module="builtin", since="12.0.
     """Raised periodically during a fax transmission.
 
     Attributes:
-        operation: (Undocumented.) Values: ``gateway``, ``receive``, ``send``.
+        operation: Values: ``gateway``, ``receive``, ``send``.
         status: A text message describing the current status of the fax
         local_station_id: The value of the LOCALSTATIONID channel variable
         file_name: The files being affected by the fax operation
@@ -3168,7 +3165,7 @@ class InboundSubscriptionDetail(DocumentedEvent, module="res_pjsip_pubsub", sinc
         callerid: The Caller ID of the endpoint associated with this subscription.
         subscription_type: Asterisk currently supports the following subscription types, but this
             could also be extended by third-party modules so this list may not be exhaustive:
-            Values: ``mwi``, ``extension_state``.
+            ``mwi``, ``extension_state``.
         extension: If the SubscriptionType is extension_state this will be the monitored extension.
         extension_states: If the SubscriptionType is extension_state this will be the monitored
             extension's state. Values: ``Idle``, ``InUse``, ``Busy``, ``Unavailable``, ``Ringing``,
@@ -3365,7 +3362,7 @@ class LocalBridge(
     Attributes:
         context: The context in the dialplan that Channel2 starts in.
         exten: The extension in the dialplan that Channel2 starts in.
-        local_optimization: (Undocumented.) Values: ``Yes``, ``No``.
+        local_optimization: Values: ``Yes``, ``No``.
 
     Snapshot headers: LocalOneChannelSnapshot, LocalTwoChannelSnapshot.
     Module builtin, since Asterisk 12.0.0.
@@ -3634,7 +3631,7 @@ class MeetmeMute(DocumentedEvent, ChannelSnapshot, module="app_meetme", since="1
         user: The identifier of the MeetMe user who joined.
         duration: The length of time in seconds that the Meetme user has been in the conference at
             the time of this event.
-        status: (Undocumented.) Values: ``on``, ``off``.
+        status: Values: ``on``, ``off``.
 
     Snapshot headers: ChannelSnapshot.
     Module app_meetme, since Asterisk 12.0.0.
@@ -3657,7 +3654,7 @@ class MeetmeTalking(DocumentedEvent, ChannelSnapshot, module="app_meetme", since
         user: The identifier of the MeetMe user who joined.
         duration: The length of time in seconds that the Meetme user has been in the conference at
             the time of this event.
-        status: (Undocumented.) Values: ``on``, ``off``.
+        status: Values: ``on``, ``off``.
 
     Snapshot headers: ChannelSnapshot.
     Module app_meetme, since Asterisk 12.0.0.
@@ -3680,7 +3677,7 @@ class MeetmeTalkRequest(DocumentedEvent, ChannelSnapshot, module="app_meetme", s
         user: The identifier of the MeetMe user who joined.
         duration: The length of time in seconds that the Meetme user has been in the conference at
             the time of this event.
-        status: (Undocumented.) Values: ``on``, ``off``.
+        status: Values: ``on``, ``off``.
 
     Snapshot headers: ChannelSnapshot.
     Module app_meetme, since Asterisk 12.0.0.
@@ -3990,7 +3987,7 @@ class OriginateResponse(
     """Raised in response to an Originate command.
 
     Attributes:
-        response: (Undocumented.) Values: ``Failure``, ``Success``.
+        response: Values: ``Failure``, ``Success``.
         channel: (Undocumented.)
         context: (Undocumented.)
         exten: (Undocumented.)
@@ -4049,7 +4046,7 @@ class OutboundRegistrationDetail(
         outbound_proxy: (Undocumented.)
         fatal_retry_interval: (Undocumented.)
         support_outbound: (Undocumented.)
-        status: The current status of this registration. Will be one of: Values: ``Registered``,
+        status: The current status of this registration. Will be one of: ``Registered``,
             ``Unregistered``, ``Rejected``.
         next_reg: The number of seconds until the next registration.
 
@@ -4097,7 +4094,7 @@ class OutboundSubscriptionDetail(DocumentedEvent, module="res_pjsip_pubsub", sin
         callerid: The Caller ID of the endpoint associated with this subscription.
         subscription_type: Asterisk currently supports the following subscription types, but this
             could also be extended by third-party modules so this list may not be exhaustive:
-            Values: ``mwi``, ``extension_state``.
+            ``mwi``, ``extension_state``.
         extension: If the SubscriptionType is extension_state this will be the monitored extension.
         extension_states: If the SubscriptionType is extension_state this will be the monitored
             extension's state. Values: ``Idle``, ``InUse``, ``Busy``, ``Unavailable``, ``Ringing``,
@@ -4476,7 +4473,7 @@ class QueueMemberAdded(DocumentedEvent, module="app_queue", since="12.0.0"):
         member_name: The name of the queue member.
         interface: The queue member's channel technology or location.
         state_interface: Channel technology or location from which to read device state changes.
-        membership: (Undocumented.) Values: ``dynamic``, ``realtime``, ``static``.
+        membership: Values: ``dynamic``, ``realtime``, ``static``.
         penalty: The penalty associated with the queue member.
         calls_taken: The number of calls this queue member has serviced.
         last_call: The time this member last took a call, expressed in seconds since 00:00, Jan 1,
@@ -4488,9 +4485,9 @@ class QueueMemberAdded(DocumentedEvent, module="app_queue", since="12.0.0"):
             ``0``, ``1``.
         status: The numeric device state status of the queue member. Values: ``0``, ``1``, ``2``,
             ``3``, ``4``, ``5``, ``6``, ``7``, ``8``.
-        paused: (Undocumented.) Values: ``0``, ``1``.
+        paused: Values: ``0``, ``1``.
         paused_reason: If set when paused, the reason the queue member was paused.
-        ringinuse: (Undocumented.) Values: ``0``, ``1``.
+        ringinuse: Values: ``0``, ``1``.
         wrapuptime: The Wrapup Time of the queue member. If this value is set will override the
             wrapup time of queue.
 
@@ -4526,7 +4523,7 @@ class QueueMemberPause(DocumentedEvent, module="app_queue", since="12.2.0"):
         member_name: The name of the queue member.
         interface: The queue member's channel technology or location.
         state_interface: Channel technology or location from which to read device state changes.
-        membership: (Undocumented.) Values: ``dynamic``, ``realtime``, ``static``.
+        membership: Values: ``dynamic``, ``realtime``, ``static``.
         penalty: The penalty associated with the queue member.
         calls_taken: The number of calls this queue member has serviced.
         last_call: The time this member last took a call, expressed in seconds since 00:00, Jan 1,
@@ -4538,9 +4535,9 @@ class QueueMemberPause(DocumentedEvent, module="app_queue", since="12.2.0"):
             ``0``, ``1``.
         status: The numeric device state status of the queue member. Values: ``0``, ``1``, ``2``,
             ``3``, ``4``, ``5``, ``6``, ``7``, ``8``.
-        paused: (Undocumented.) Values: ``0``, ``1``.
+        paused: Values: ``0``, ``1``.
         paused_reason: If set when paused, the reason the queue member was paused.
-        ringinuse: (Undocumented.) Values: ``0``, ``1``.
+        ringinuse: Values: ``0``, ``1``.
         wrapuptime: The Wrapup Time of the queue member. If this value is set will override the
             wrapup time of queue.
 
@@ -4576,7 +4573,7 @@ class QueueMemberPenalty(DocumentedEvent, module="app_queue", since="12.0.0"):
         member_name: The name of the queue member.
         interface: The queue member's channel technology or location.
         state_interface: Channel technology or location from which to read device state changes.
-        membership: (Undocumented.) Values: ``dynamic``, ``realtime``, ``static``.
+        membership: Values: ``dynamic``, ``realtime``, ``static``.
         penalty: The penalty associated with the queue member.
         calls_taken: The number of calls this queue member has serviced.
         last_call: The time this member last took a call, expressed in seconds since 00:00, Jan 1,
@@ -4588,9 +4585,9 @@ class QueueMemberPenalty(DocumentedEvent, module="app_queue", since="12.0.0"):
             ``0``, ``1``.
         status: The numeric device state status of the queue member. Values: ``0``, ``1``, ``2``,
             ``3``, ``4``, ``5``, ``6``, ``7``, ``8``.
-        paused: (Undocumented.) Values: ``0``, ``1``.
+        paused: Values: ``0``, ``1``.
         paused_reason: If set when paused, the reason the queue member was paused.
-        ringinuse: (Undocumented.) Values: ``0``, ``1``.
+        ringinuse: Values: ``0``, ``1``.
         wrapuptime: The Wrapup Time of the queue member. If this value is set will override the
             wrapup time of queue.
 
@@ -4626,7 +4623,7 @@ class QueueMemberRemoved(DocumentedEvent, module="app_queue", since="12.0.0"):
         member_name: The name of the queue member.
         interface: The queue member's channel technology or location.
         state_interface: Channel technology or location from which to read device state changes.
-        membership: (Undocumented.) Values: ``dynamic``, ``realtime``, ``static``.
+        membership: Values: ``dynamic``, ``realtime``, ``static``.
         penalty: The penalty associated with the queue member.
         calls_taken: The number of calls this queue member has serviced.
         last_call: The time this member last took a call, expressed in seconds since 00:00, Jan 1,
@@ -4638,9 +4635,9 @@ class QueueMemberRemoved(DocumentedEvent, module="app_queue", since="12.0.0"):
             ``0``, ``1``.
         status: The numeric device state status of the queue member. Values: ``0``, ``1``, ``2``,
             ``3``, ``4``, ``5``, ``6``, ``7``, ``8``.
-        paused: (Undocumented.) Values: ``0``, ``1``.
+        paused: Values: ``0``, ``1``.
         paused_reason: If set when paused, the reason the queue member was paused.
-        ringinuse: (Undocumented.) Values: ``0``, ``1``.
+        ringinuse: Values: ``0``, ``1``.
         wrapuptime: The Wrapup Time of the queue member. If this value is set will override the
             wrapup time of queue.
 
@@ -4676,7 +4673,7 @@ class QueueMemberRinginuse(DocumentedEvent, module="app_queue", since="12.0.0"):
         member_name: The name of the queue member.
         interface: The queue member's channel technology or location.
         state_interface: Channel technology or location from which to read device state changes.
-        membership: (Undocumented.) Values: ``dynamic``, ``realtime``, ``static``.
+        membership: Values: ``dynamic``, ``realtime``, ``static``.
         penalty: The penalty associated with the queue member.
         calls_taken: The number of calls this queue member has serviced.
         last_call: The time this member last took a call, expressed in seconds since 00:00, Jan 1,
@@ -4688,9 +4685,9 @@ class QueueMemberRinginuse(DocumentedEvent, module="app_queue", since="12.0.0"):
             ``0``, ``1``.
         status: The numeric device state status of the queue member. Values: ``0``, ``1``, ``2``,
             ``3``, ``4``, ``5``, ``6``, ``7``, ``8``.
-        paused: (Undocumented.) Values: ``0``, ``1``.
+        paused: Values: ``0``, ``1``.
         paused_reason: If set when paused, the reason the queue member was paused.
-        ringinuse: (Undocumented.) Values: ``0``, ``1``.
+        ringinuse: Values: ``0``, ``1``.
         wrapuptime: The Wrapup Time of the queue member. If this value is set will override the
             wrapup time of queue.
 
@@ -4726,7 +4723,7 @@ class QueueMemberStatus(DocumentedEvent, module="app_queue", since="12.0.0"):
         member_name: The name of the queue member.
         interface: The queue member's channel technology or location.
         state_interface: Channel technology or location from which to read device state changes.
-        membership: (Undocumented.) Values: ``dynamic``, ``realtime``, ``static``.
+        membership: Values: ``dynamic``, ``realtime``, ``static``.
         penalty: The penalty associated with the queue member.
         calls_taken: The number of calls this queue member has serviced.
         last_call: The time this member last took a call, expressed in seconds since 00:00, Jan 1,
@@ -4738,9 +4735,9 @@ class QueueMemberStatus(DocumentedEvent, module="app_queue", since="12.0.0"):
             ``0``, ``1``.
         status: The numeric device state status of the queue member. Values: ``0``, ``1``, ``2``,
             ``3``, ``4``, ``5``, ``6``, ``7``, ``8``.
-        paused: (Undocumented.) Values: ``0``, ``1``.
+        paused: Values: ``0``, ``1``.
         paused_reason: If set when paused, the reason the queue member was paused.
-        ringinuse: (Undocumented.) Values: ``0``, ``1``.
+        ringinuse: Values: ``0``, ``1``.
         wrapuptime: The Wrapup Time of the queue member. If this value is set will override the
             wrapup time of queue.
 

@@ -245,6 +245,8 @@ class AOCMessage(DocumentedAction, module="builtin", since="1.8.0"):
     """Generate an Advice of Charge message on a channel.
 
     Args:
+        msg_type: Defines what type of AOC message to create, AOC-S, AOC-D or AOC-E Values: ``S``,
+            ``D``, ``E``. Required.
         channel: Channel name to generate the AOC message on. This value is required unless
             ChannelPrefix is given.
         channel_prefix: Partial channel prefix. By using this option one can match the beginning
@@ -252,8 +254,8 @@ class AOCMessage(DocumentedAction, module="builtin", since="1.8.0"):
             channel name is SIP/snom-00000001 and this value is set to SIP/snom, then that channel
             matches and the message will be sent. Note however that only the first matched channel
             has the message sent on it.
-        msg_type: Defines what type of AOC message to create, AOC-S, AOC-D or AOC-E Required.
         charge_type: Defines what kind of charge this message represents for AOC-D and AOC-E.
+            Values: ``NA``, ``FREE``, ``Currency``, ``Unit``.
         unit_amount_0: This represents the amount of units charged. The ETSI AOC standard specifies
             that this value along with the optional UnitType value are entries in a list. To
             accommodate this these values take an index value starting at 0 which can be used to
@@ -271,10 +273,14 @@ class AOCMessage(DocumentedAction, module="builtin", since="1.8.0"):
             required when ChargeType==Currency (AOC-D or AOC-E) or RateType==Duration/Flat/Volume
             (AOC-S).
         currency_multiplier: Specifies the currency multiplier. This value is required when
-            CurrencyAmount is given.
-        total_type: Defines what kind of AOC-D total is represented. Asterisk's default: ``Total``.
+            CurrencyAmount is given. Values: ``OneThousandth``, ``OneHundredth``, ``OneTenth``,
+            ``One``, ``Ten``, ``Hundred``, ``Thousand``.
+        total_type: Defines what kind of AOC-D total is represented. Values: ``Total``,
+            ``SubTotal``. Asterisk's default: ``Total``.
         aoc_billing_id: Represents a billing ID associated with an AOC-D or AOC-E message. Note that
-            only the first 3 items of the enum are valid AOC-D billing IDs
+            only the first 3 items of the enum are valid AOC-D billing IDs Values: ``Normal``,
+            ``ReverseCharge``, ``CreditCard``, ``CallFwdUnconditional``, ``CallFwdBusy``,
+            ``CallFwdNoReply``, ``CallDeflection``, ``CallTransfer``.
         charging_association_id: Charging association identifier. This is optional for AOC-E and can
             be set to any value between -32768 and 32767
         charging_association_number: Represents the charging association party number. This value is
@@ -290,21 +296,27 @@ class AOCMessage(DocumentedAction, module="builtin", since="1.8.0"):
             ChargedItem entries for a single call -- for example to charge for both the
             establishment of the call and the actual call. In this case, each ChargedItem is
             described by a ChargedItem: header and all other headers that follow it up to the next
-            ChargedItem: header.
+            ChargedItem: header. Values: ``NA``, ``SpecialArrangement``, ``BasicCommunication``,
+            ``CallAttempt``, ``CallSetup``, ``UserUserInfo``, ``SupplementaryService``.
         rate_type: Defines how an AOC-S ChargedItem is charged. The Duration option is only
-            available when ChargedItem==BasicCommunication.
+            available when ChargedItem==BasicCommunication. Values: ``NA``, ``Free``,
+            ``FreeFromBeginning``, ``Duration``, ``Flat``, ``Volume``, ``SpecialCode``.
         time: Specifies a positive integer which is the amount of time is paid for by one
             CurrencyAmount. This value is required when RateType==Duration.
         time_scale: Specifies the time multiplier. This value is required when Time is given.
+            Values: ``OneHundredthSecond``, ``OneTenthSecond``, ``Second``, ``TenSeconds``,
+            ``Minute``, ``Hour``, ``Day``.
         granularity: Specifies a positive integer which is the size of the charged time increments.
             This value is optional when RateType==Duration and ChargingType==StepFunction.
         granularity_time_scale: Specifies the granularity time multiplier. This value is required
-            when Granularity is given.
+            when Granularity is given. Values: ``OneHundredthSecond``, ``OneTenthSecond``,
+            ``Second``, ``TenSeconds``, ``Minute``, ``Hour``, ``Day``.
         charging_type: Specifies whether the charge increases continuously with time or in
             increments of Time or, if provided, Granularity. This value is required when
-            RateType==Duration.
+            RateType==Duration. Values: ``ContinuousCharging``, ``StepFunction``.
         volume_unit: Specifies the quantity of which one unit is paid for by one CurrencyAmount.
-            This value is required when RateType==Volume.
+            This value is required when RateType==Volume. Values: ``Octet``, ``Segment``,
+            ``Message``.
         code: Specifies the charging code, which can be set to a value between 1 and 10. This value
             is required when ChargedItem==SpecialArrangement or RateType==SpecialCode.
 
@@ -439,7 +451,7 @@ class BlindTransfer(DocumentedAction, module="builtin", since="12.0.0"):
     """Blind transfer channel(s) to the given destination.
 
     Args:
-        channel: (Undocumented.) Required.
+        channel: Required.
         context: (Undocumented.)
         exten: (Undocumented.)
 
@@ -458,7 +470,7 @@ class Bridge(DocumentedAction, module="builtin", since="1.6.0"):
     Args:
         channel1: Channel to Bridge to Channel2. Required.
         channel2: Channel to Bridge to Channel1. Required.
-        tone: Play courtesy tone to Channel 2.
+        tone: Play courtesy tone to Channel 2. Values: ``no``, ``Channel1``, ``Channel2``, ``Both``.
 
     Module builtin, since Asterisk 1.6.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Bridge/
@@ -499,10 +511,10 @@ class BridgeKick(DocumentedAction, module="builtin", since="12.0.0"):
     """Kick a channel from a bridge.
 
     Args:
+        channel: The channel to kick out of a bridge. Required.
         bridge_uniqueid: The unique ID of the bridge containing the channel to destroy. This
             parameter can be omitted, or supplied to insure that the channel is not removed from the
             wrong bridge.
-        channel: The channel to kick out of a bridge. Required.
 
     Module builtin, since Asterisk 12.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeKick/
@@ -576,7 +588,7 @@ class Challenge(DocumentedAction, module="builtin", since="0.4.0"):
     """Generate Challenge for MD5 Auth.
 
     Args:
-        auth_type: Digest algorithm to use in the challenge. Valid values are: Required.
+        auth_type: Digest algorithm to use in the challenge. Valid values are: ``MD5``. Required.
 
     Module builtin, since Asterisk 0.4.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Challenge/
@@ -602,7 +614,7 @@ class ConfbridgeKick(DocumentedAction, module="app_confbridge", since="10.0.0"):
     """Kick a Confbridge user.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
         channel: If this parameter is "all", all channels will be kicked from the conference. If
             this parameter is "participants", all non-admin channels will be kicked from the
             conference. Required.
@@ -640,7 +652,7 @@ class ConfbridgeLock(DocumentedAction, module="app_confbridge", since="10.0.0"):
     """Lock a Confbridge conference.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
 
     Module app_confbridge, since Asterisk 10.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeLock/
@@ -653,7 +665,7 @@ class ConfbridgeMute(DocumentedAction, module="app_confbridge", since="10.0.0"):
     """Mute a Confbridge user.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
         channel: If this parameter is not a complete channel name, the first channel with this
             prefix will be used. If this parameter is "all", all channels will be muted. If this
             parameter is "participants", all non-admin channels will be muted. Required.
@@ -670,7 +682,7 @@ class ConfbridgeSetSingleVideoSrc(DocumentedAction, module="app_confbridge", sin
     """Set a conference user as the single video source distributed to all other participants.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
         channel: If this parameter is not a complete channel name, the first channel with this
             prefix will be used. Required.
 
@@ -686,7 +698,7 @@ class ConfbridgeStartRecord(DocumentedAction, module="app_confbridge", since="10
     """Start recording a Confbridge conference.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
         record_file: (Undocumented.)
 
     Module app_confbridge, since Asterisk 10.0.0.
@@ -701,7 +713,7 @@ class ConfbridgeStopRecord(DocumentedAction, module="app_confbridge", since="10.
     """Stop recording a Confbridge conference.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
 
     Module app_confbridge, since Asterisk 10.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeStopRecord/
@@ -714,7 +726,7 @@ class ConfbridgeUnlock(DocumentedAction, module="app_confbridge", since="10.0.0"
     """Unlock a Confbridge conference.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
 
     Module app_confbridge, since Asterisk 10.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeUnlock/
@@ -727,7 +739,7 @@ class ConfbridgeUnmute(DocumentedAction, module="app_confbridge", since="10.0.0"
     """Unmute a Confbridge user.
 
     Args:
-        conference: (Undocumented.) Required.
+        conference: Required.
         channel: If this parameter is not a complete channel name, the first channel with this
             prefix will be used. If this parameter is "all", all channels will be unmuted. If this
             parameter is "participants", all non-admin channels will be unmuted. Required.
@@ -746,7 +758,7 @@ class ControlPlayback(DocumentedAction, module="app_controlplayback", since="12.
     Args:
         channel: The name of the channel that currently has a file being played back to it.
             Required.
-        control: (Undocumented.) Required.
+        control: Values: ``stop``, ``forward``, ``reverse``, ``pause``, ``restart``. Required.
 
     Module app_controlplayback, since Asterisk 12.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ControlPlayback/
@@ -913,8 +925,8 @@ class DBDel(DocumentedAction, module="builtin", since="1.6.0"):
     """Delete DB entry.
 
     Args:
-        family: (Undocumented.) Required.
-        key: (Undocumented.) Required.
+        family: Required.
+        key: Required.
 
     Module builtin, since Asterisk 1.6.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBDel/
@@ -928,7 +940,7 @@ class DBDelTree(DocumentedAction, module="builtin", since="1.6.0"):
     """Delete DB Tree.
 
     Args:
-        family: (Undocumented.) Required.
+        family: Required.
         key: (Undocumented.)
 
     Module builtin, since Asterisk 1.6.0.
@@ -943,8 +955,8 @@ class DBGet(DocumentedAction, module="builtin", since="1.2.0"):
     """Get DB Entry.
 
     Args:
-        family: (Undocumented.) Required.
-        key: (Undocumented.) Required.
+        family: Required.
+        key: Required.
 
     Module builtin, since Asterisk 1.2.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBGet/
@@ -973,8 +985,8 @@ class DBPut(DocumentedAction, module="builtin", since="1.2.0"):
     """Put DB entry.
 
     Args:
-        family: (Undocumented.) Required.
-        key: (Undocumented.) Required.
+        family: Required.
+        key: Required.
         val: (Undocumented.)
 
     Module builtin, since Asterisk 1.2.0.
@@ -1045,7 +1057,7 @@ class Events(DocumentedAction, module="builtin", since="0.9.0"):
     """Control Event Flow.
 
     Args:
-        event_mask: (Undocumented.) Values: ``on``, ``off``, ``system,call,log,...``. Required.
+        event_mask: Values: ``on``, ``off``, ``system,call,log,...``. Required.
 
     Module builtin, since Asterisk 0.9.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Events/
@@ -1110,14 +1122,14 @@ class Filter(DocumentedAction, module="builtin", since="10.0.0"):
     """Dynamically add filters for the current manager session.
 
     Args:
-        operation: (Undocumented.)
+        filter: The match expression to be applied to the event. See the manager.conf.sample file in
+            the configs/samples directory of the Asterisk source tree for more information.
+        operation: Values: ``Add``.
         match_criteria: Advanced match criteria. If not specified, the Filter parameter is assumed
             to be a regular expression and will be matched against the entire event payload. Syntax:
             [name(<event_name>)][,header(<header_name>)][,<match_method>] One of each of the
             following may be specified separated by commas. Values: ``action(include|exclude)``,
             ``name(<event_name>)``, ``header(<header_name>)``, ``<match_method>``.
-        filter: The match expression to be applied to the event. See the manager.conf.sample file in
-            the configs/samples directory of the Asterisk source tree for more information.
 
     Module builtin, since Asterisk 10.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Filter/
@@ -1171,8 +1183,8 @@ class Getvar(DocumentedAction, module="builtin", since="1.0.0"):
     """Gets a channel variable or function value.
 
     Args:
-        channel: Channel to read variable from.
         variable: Variable name, function or expression. Required.
+        channel: Channel to read variable from.
 
     Module builtin, since Asterisk 1.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Getvar/
@@ -1294,17 +1306,19 @@ class Login(LoginAction, module="builtin", since="0.2.0"):
     """Login Manager.
 
     Args:
-        auth_type: Authorization type. Valid values are:
         username: Username to login with as specified in manager.conf. Required.
         secret: Plain text secret to login with as specified in manager.conf.
+        challenge: The value of a Challenge response: the Key is computed from it and the secret
+            (``md5hex(challenge + secret)``), and the secret itself is not sent.
+        auth_type: Authorization type. Valid values are: ``plain``, ``MD5``.
         key: Key to use with MD5 authentication. To create the key, you must initialize a new MD5
             hash, call the Challenge AMI action, update the hash with the response, then update the
             hash with the secret as specified in manager.conf. The key value must be the final
             result of the hash as a 32 character lower-case hex string without any "0x" prepended.
             See the description for an example of creating a key in Python.
-        events: (Undocumented.) Values: ``on``, ``off``, ``system,call,log,...``.
-        challenge: The value of a Challenge response: the Key is computed from it and the secret
-            (``md5hex(challenge + secret)``), and the secret itself is not sent.
+        events: The events this session receives: True (``on``), False (``off``), a list of classes
+            (``["call", "system"]``) or the header's text. Values: ``on``, ``off``,
+            ``system,call,log,...``.
 
     Module builtin, since Asterisk 0.2.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Login/
@@ -1377,8 +1391,8 @@ class MeetmeMute(DocumentedAction, module="app_meetme", since="1.4.0"):
     """Mute a Meetme user.
 
     Args:
-        meetme: (Undocumented.) Required.
-        usernum: (Undocumented.) Required.
+        meetme: Required.
+        usernum: Required.
 
     Module app_meetme, since Asterisk 1.4.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MeetmeMute/
@@ -1392,8 +1406,8 @@ class MeetmeUnmute(DocumentedAction, module="app_meetme", since="1.4.0"):
     """Unmute a Meetme user.
 
     Args:
-        meetme: (Undocumented.) Required.
-        usernum: (Undocumented.) Required.
+        meetme: Required.
+        usernum: Required.
 
     Module app_meetme, since Asterisk 1.4.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MeetmeUnmute/
@@ -1499,9 +1513,12 @@ class ModuleLoad(DocumentedAction, module="builtin", since="1.6.0"):
     """Module management.
 
     Args:
-        module_: Asterisk module name (including .so extension) or subsystem identifier:
         load_type: The operation to be done on module. Subsystem identifiers may only be reloaded.
-            If no module is specified for a reload loadtype, all modules are reloaded. Required.
+            If no module is specified for a reload loadtype, all modules are reloaded. Values:
+            ``load``, ``unload``, ``reload``, ``refresh``. Required.
+        module_: Asterisk module name (including .so extension) or subsystem identifier: ``cdr``,
+            ``dnsmgr``, ``extconfig``, ``enum``, ``acl``, ``manager``, ``http``, ``logger``,
+            ``features``, ``dsp``, ``udptl``, ``indications``, ``cel``, ``plc``.
         recursive: For refresh operations, attempt to recursively unload any other modules that are
             dependent on this module, if that would allow it to successfully unload, and load them
             again afterwards.
@@ -1538,8 +1555,8 @@ class MuteAudio(DocumentedAction, module="res_mutestream", since="1.8.0"):
 
     Args:
         channel: The channel you want to mute. Required.
-        direction: (Undocumented.) Required.
-        state: (Undocumented.) Required.
+        direction: Values: ``in``, ``out``, ``all``. Required.
+        state: Values: ``on``, ``off``. Required.
 
     Module res_mutestream, since Asterisk 1.8.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MuteAudio/
@@ -1706,7 +1723,7 @@ class PJSIPHangup(DocumentedAction, module="chan_pjsip", since="18.21.0, 20.6.0,
         channel: The exact channel name to be hungup, or to use a regular expression, set this
             parameter to: /regex/ Example exact channel: SIP/provider-0000012a Example regular
             expression: /^SIP/provider-.*$/ Required.
-        cause: May be one of... Required.
+        cause: May be one of... Values: ``Response code``, ``Response code name``. Required.
 
     Module chan_pjsip, since Asterisk 18.21.0, 20.6.0, 21.1.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPHangup/
@@ -1777,7 +1794,7 @@ class PJSIPSetMaintenance(
     Args:
         endpoint: The PJSIP endpoint name, or all to toggle maintenance mode for every configured
             endpoint. Required.
-        state: Desired maintenance state. Required.
+        state: Desired maintenance state. Values: ``on``, ``off``. Required.
 
     Module res_pjsip_maintenance, since Asterisk 20.20.0, 22.10.0, 23.4.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPSetMaintenance/
@@ -2004,7 +2021,7 @@ class PRIDebugSet(DocumentedAction, module="chan_dahdi", since="13.0.0"):
     Args:
         span: Which span to affect. Required.
         level: What debug level to set. May be a numerical value or a text value from the list below
-            Required.
+            Values: ``off``, ``on``, ``hex``, ``intense``. Required.
 
     Module chan_dahdi, since Asterisk 13.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PRIDebugSet/
@@ -2078,8 +2095,8 @@ class QueueLog(DocumentedAction, module="app_queue", since="1.6.0"):
     """Adds custom entry in queue_log.
 
     Args:
-        queue: (Undocumented.) Required.
-        event: (Undocumented.) Required.
+        queue: Required.
+        event: Required.
         uniqueid: (Undocumented.)
         interface: (Undocumented.)
         message: (Undocumented.)
@@ -2099,8 +2116,8 @@ class QueueMemberRingInUse(DocumentedAction, module="app_queue", since="11.0.0")
     """Set the ringinuse value for a queue member.
 
     Args:
-        interface: (Undocumented.) Required.
-        ring_in_use: (Undocumented.) Required.
+        interface: Required.
+        ring_in_use: Required.
         queue: (Undocumented.)
 
     Module app_queue, since Asterisk 11.0.0.
@@ -2157,9 +2174,9 @@ class QueueReload(DocumentedAction, module="app_queue", since="1.6.2.0"):
     Args:
         queue: The name of the queue to take action on. If no queue name is specified, then all
             queues are affected.
-        members: Whether to reload the queue's members.
-        rules: Whether to reload queuerules.conf
-        parameters_: Whether to reload the other queue options.
+        members: Whether to reload the queue's members. Values: ``yes``, ``no``.
+        rules: Whether to reload queuerules.conf Values: ``yes``, ``no``.
+        parameters_: Whether to reload the other queue options. Values: ``yes``, ``no``.
 
     Module app_queue, since Asterisk 1.6.2.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueReload/
@@ -2263,12 +2280,12 @@ class Redirect(DocumentedAction, module="builtin", since="0.2.0"):
 
     Args:
         channel: Channel to redirect. Required.
-        extra_channel: Second call leg to transfer (optional).
         exten: Extension to transfer to. Required.
-        extra_exten: Extension to transfer extrachannel to (optional).
         context: Context to transfer to. Required.
-        extra_context: Context to transfer extrachannel to (optional).
         priority: Priority to transfer to. Required.
+        extra_channel: Second call leg to transfer (optional).
+        extra_exten: Extension to transfer extrachannel to (optional).
+        extra_context: Context to transfer extrachannel to (optional).
         extra_priority: Priority to transfer extrachannel to (optional).
 
     Module builtin, since Asterisk 0.2.0.
@@ -2335,9 +2352,9 @@ class Setvar(DocumentedAction, module="builtin", since="1.0.0"):
     """Sets a channel variable or function value.
 
     Args:
-        channel: Channel to set variable for.
         variable: Variable name, function or expression. Required.
         value: Variable or function value. Required.
+        channel: Channel to set variable for.
 
     Module builtin, since Asterisk 1.0.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Setvar/
@@ -2454,7 +2471,7 @@ class Status(DocumentedAction, module="builtin", since="0.2.0"):
         channel: The name of the channel to query for status.
         variables: Comma , separated list of variable to include.
         all_variables: If set to "true", the Status event will include all channel variables for the
-            requested channel(s).
+            requested channel(s). Values: ``true``, ``false``.
 
     Module builtin, since Asterisk 0.2.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Status/
@@ -2490,14 +2507,17 @@ class UpdateConfig(DocumentedAction, module="builtin", since="1.4.0"):
         reload: Whether or not a reload should take place (or name of specific module).
         preserve_effective_context: Whether the effective category contents should be preserved on
             template change. Default is true (pre 13.2 behavior).
-        action_000000: Action to take. 0's represent 6 digit number beginning with 000000.
+        action_000000: Action to take. 0's represent 6 digit number beginning with 000000. Values:
+            ``NewCat``, ``RenameCat``, ``DelCat``, ``EmptyCat``, ``Update``, ``Delete``, ``Append``,
+            ``Insert``.
         cat_000000: Category to operate on.
         var_000000: Variable to work on.
         value_000000: Value to work on.
         match_000000: Extra match required to match line.
         line_000000: Line in category to operate on (used with delete and insert actions).
         options_000000: A comma separated list of action-specific options. The following actions
-            share the same options...
+            share the same options... Values: ``NewCat``, ``RenameCat``, ``DelCat``, ``EmptyCat``,
+            ``Update``, ``Delete``, ``Append``, ``Insert``.
 
     Module builtin, since Asterisk 1.4.0.
     https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/UpdateConfig/

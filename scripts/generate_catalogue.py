@@ -118,6 +118,7 @@ LINE_LENGTH = 100
 #:     matches the recorded sessions in tests/fixtures).
 #: ``required_args``: optional headers whose argument has no default (Login's secret).
 #: ``annotations``: types instead of ``HeaderValue``.
+#: ``texts``: documentation where the XML has none.
 #: ``base``: the base class, when the action needs more than its headers.
 #: ``extra``: fields that are no header, consumed by the base (``challenge``),
 #:     as ``(python name, annotation, docstring text)``, after the positional ones.
@@ -137,6 +138,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
             )
         ],
         "annotations": {"Username": "str", "Secret": "str", "Events": "bool | str | list[str]"},
+        "texts": {
+            "Events": "The events this session receives: True (``on``), False (``off``), a list "
+            'of classes (``["call", "system"]``) or the header\'s text.'
+        },
     },
     "Filter": {"positional": ["Filter"], "defaults": {"Operation": "Add"}},
     "Status": {"positional": ["Channel"]},
@@ -578,16 +583,18 @@ def _plain_enum(values: list[str]) -> bool:
     return bool(values) and all(_PLAIN_VALUE.fullmatch(v) and "..." not in v for v in values)
 
 
-def _item_doc(py: str, item: dict[str, Any], typed_enum: bool) -> list[str]:
+def _item_doc(py: str, item: dict[str, Any]) -> list[str]:
     """Return the docstring lines documenting one parameter or header."""
-    parts = [item.get("text", "").strip() or "(Undocumented.)"]
-    if item.get("enum") and not typed_enum:
-        parts.append("Values: " + ", ".join(f"``{v}``" for v in item["enum"]) + ".")
+    parts = [item["text"].strip()] if item.get("text") else []
+    if item.get("enum"):
+        # "Valid values are:" in the XML already introduces the list.
+        intro = "" if parts and parts[-1].endswith(":") else "Values: "
+        parts.append(intro + ", ".join(f"``{v}``" for v in item["enum"]) + ".")
     if item.get("default") is not None:
         parts.append(f"Asterisk's default: ``{item['default']}``.")
     if item.get("required"):
         parts.append("Required.")
-    return _wrap(" ".join(parts), 8, f"{py}: ")
+    return _wrap(" ".join(parts) or "(Undocumented.)", 8, f"{py}: ")
 
 
 def _about(kind: str, entry: dict[str, Any], asterisk: str) -> list[str]:
@@ -710,6 +717,8 @@ def _action_fields(entry: dict[str, Any]) -> list[dict[str, Any]]:
             args.append(f"required={param['required']}")
         if "default=None" in args and annotation != "HeaderValue":
             annotation += " | None"
+        if header in override.get("texts", {}):
+            param = {**param, "text": override["texts"][header]}
         fields.append(
             {**param, "py": py, "typed_enum": typed_enum, "annotation": annotation, "args": args}
         )
@@ -744,9 +753,12 @@ def render_action(entry: dict[str, Any], cls: str, asterisk: str) -> list[str]:
         raise ValueError(
             f"{entry['name']}: a positional parameter without default follows one with"
         )
-    args = [line for f in fields for line in _item_doc(f["py"], f, f["typed_enum"])]
+    # Documented in signature order: positional, the extra fields, keyword-only.
+    args = [line for f in positional for line in _item_doc(f["py"], f)]
     for py, _annotation, text in override.get("extra", []):
         args += _wrap(text, 8, f"{py}: ")
+    keyword_only = [f for f in fields if f not in positional]
+    args += [line for f in keyword_only for line in _item_doc(f["py"], f)]
     sections = [["    Args:", *args] if args else [], _about("action", entry, asterisk)]
     lines = _class_line(cls, [override.get("base", "DocumentedAction")], entry)
     lines += _docstring(entry["synopsis"], sections)
@@ -803,9 +815,7 @@ def render_snapshot(snapshot: str, prefix: str, headers: list[dict[str, Any]]) -
         doc = _docstring(summary, [about])
     else:
         summary = f"The headers Asterisk adds to an event for a {kind} (``<{snapshot}/>``)."
-        attributes = [
-            line for h in headers for line in _item_doc(_event_attribute(h["name"]), h, False)
-        ]
+        attributes = [line for h in headers for line in _item_doc(_event_attribute(h["name"]), h)]
         doc = _docstring(summary, [["    Attributes:", *attributes]])
     lines = [f"class {cls}(Event):", *doc, "", "    __slots__ = ()", ""]
     return lines + _accessors(cls, prefixed, set())
@@ -823,7 +833,7 @@ def render_event(entry: dict[str, Any], cls: str, spec: dict[str, Any]) -> list[
             )
         elif item["name"].lower() != "actionid" and _event_attribute(item["name"]) not in used:
             own.append(item)  # (ActionID has no accessor: Message.action_id reads it.)
-    attributes = [line for h in own for line in _item_doc(_event_attribute(h["name"]), h, False)]
+    attributes = [line for h in own for line in _item_doc(_event_attribute(h["name"]), h)]
     about = _about("event", entry, spec["asterisk"])
     if mixins:
         about = _wrap("Snapshot headers: " + ", ".join(mixins) + ".", 4) + about
@@ -939,11 +949,11 @@ def __getattr__(name: str) -> Any:
         value = getattr(_events, name)
         globals()[name] = value
         return value
-    raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({{*globals(), *__all__}})
+    return sorted({*globals(), *__all__})
 """
 
 
@@ -992,7 +1002,7 @@ def render(spec: dict[str, Any]) -> tuple[str, str, str]:
         "",
         *_bracket(0, "__all__ = [", ['"EVENT_CLASSES"', *exported, *map(_literal, mixins)], "]"),
         "",
-        EVENTS_TAIL.format().rstrip("\n"),
+        EVENTS_TAIL.rstrip("\n"),
     ]
     return (
         "\n".join(actions) + "\n",

@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-api = pytest.importorskip("mypy.api", reason="mypy is in the dev extra")
+from mypy import api
 
 HERE = Path(__file__).resolve().parent / "typing"
 
