@@ -812,7 +812,7 @@ class AlarmClear(DocumentedEvent, module="chan_dahdi", since="12.0.0"):
     dahdi_channel = header("DAHDIChannel")
 
 
-class AOC_D(DocumentedEvent, ChannelSnapshot, name="AOC-D", module="builtin", since="12.0.0"):  # noqa: N801
+class AOC_D(DocumentedEvent, ChannelSnapshot, ami_name="AOC-D", module="builtin", since="12.0.0"):  # noqa: N801
     """Raised when an Advice of Charge message is sent during a call.
 
     Attributes:
@@ -850,7 +850,7 @@ class AOC_D(DocumentedEvent, ChannelSnapshot, name="AOC-D", module="builtin", si
     type_of = header("TypeOf")
 
 
-class AOC_E(DocumentedEvent, ChannelSnapshot, name="AOC-E", module="builtin", since="12.0.0"):  # noqa: N801
+class AOC_E(DocumentedEvent, ChannelSnapshot, ami_name="AOC-E", module="builtin", since="12.0.0"):  # noqa: N801
     """Raised when an Advice of Charge message is sent at the end of a call.
 
     Attributes:
@@ -896,7 +896,7 @@ class AOC_E(DocumentedEvent, ChannelSnapshot, name="AOC-E", module="builtin", si
     type_of = header("TypeOf")
 
 
-class AOC_S(DocumentedEvent, ChannelSnapshot, name="AOC-S", module="builtin", since="12.0.0"):  # noqa: N801
+class AOC_S(DocumentedEvent, ChannelSnapshot, ami_name="AOC-S", module="builtin", since="12.0.0"):  # noqa: N801
     """Raised when an Advice of Charge message is sent at the beginning of a call.
 
     Attributes:

@@ -166,7 +166,7 @@ class _FieldsAction(Action):
     __signature__: ClassVar[Any] = _Signature()
 
     def __init_subclass__(
-        cls, *, name: str = "", module: str = "", since: str = "", **kwargs: Any
+        cls, *, ami_name: str = "", module: str = "", since: str = "", **kwargs: Any
     ) -> None:
         super().__init_subclass__(**kwargs)
         fields = dict(cls._fields)
@@ -175,7 +175,7 @@ class _FieldsAction(Action):
         cls._positional = tuple(k for k, f in fields.items() if not f.kw_only)
         cls.parameters = {k: f.header for k, f in fields.items() if f.header}
         cls.required = tuple(f.header for f in fields.values() if f.required and f.header)
-        cls.name, cls.module, cls.since = name or cls.__name__, module, since
+        cls.name, cls.module, cls.since = ami_name or cls.__name__, module, since
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         owner = type(self)
@@ -224,7 +224,8 @@ class DocumentedAction(_FieldsAction):
 
     Subclasses declare each parameter once, with :func:`param`, and their
     module and versions as class keywords; the AMI name is the class name
-    unless given as ``name=``::
+    unless given as ``ami_name=`` (``name`` would clash with ``ABCMeta`` on
+    Python 3.9)::
 
         class AbsoluteTimeout(DocumentedAction, module="builtin", since="0.5.0"):
             channel: HeaderValue = param("Channel", kw_only=False)
@@ -283,17 +284,17 @@ class DocumentedEvent(Event):
     """Base of the generated events: records the AMI name, module and versions.
 
     ``class Hangup(DocumentedEvent, ChannelSnapshot, module="builtin", since="12.0.0")``
-    sets ``Hangup.name`` (the class name, unless ``name=`` is given),
+    sets ``Hangup.name`` (the class name, unless ``ami_name=`` is given),
     ``Hangup.module`` and ``Hangup.since``.
     """
 
     __slots__ = ()
 
     def __init_subclass__(
-        cls, *, name: str = "", module: str = "", since: str = "", **kwargs: Any
+        cls, *, ami_name: str = "", module: str = "", since: str = "", **kwargs: Any
     ) -> None:
         super().__init_subclass__(**kwargs)
-        cls.name, cls.module, cls.since = name or cls.__name__, module, since
+        cls.name, cls.module, cls.since = ami_name or cls.__name__, module, since
 
 
 class header:  # noqa: N801 - reads as a field declaration in classes

@@ -624,7 +624,7 @@ def _docstring(summary: str, sections: list[list[str]]) -> list[str]:
 
 def _class_line(cls: str, bases: list[str], entry: dict[str, Any]) -> list[str]:
     # The AMI name is given only where the class name differs from it.
-    keywords = [f"name={_literal(entry['name'])}"] if cls != entry["name"] else []
+    keywords = [f"ami_name={_literal(entry['name'])}"] if cls != entry["name"] else []
     keywords += [
         f"module={_literal(', '.join(entry['modules']))}",
         f"since={_literal(', '.join(entry['since']))}",
