@@ -163,6 +163,9 @@ class _FieldsAction(Action):
     parameters: ClassVar[dict[str, str]] = {}
     _fields: ClassVar[dict[str, _Field]] = {}
     _positional: ClassVar[tuple[str, ...]] = ()
+    #: Arguments without a default, and the defaults that send a header.
+    _needed: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
     __signature__: ClassVar[Any] = _Signature()
 
     def __init_subclass__(
@@ -173,6 +176,10 @@ class _FieldsAction(Action):
         fields.update((k, v) for k, v in vars(cls).items() if isinstance(v, _Field))
         cls._fields = fields
         cls._positional = tuple(k for k, f in fields.items() if not f.kw_only)
+        cls._needed = tuple(k for k, f in fields.items() if f.default is _MISSING)
+        cls._defaults = {
+            k: f.default for k, f in fields.items() if f.default not in (None, _MISSING)
+        }
         cls.parameters = {k: f.header for k, f in fields.items() if f.header}
         cls.required = tuple(f.header for f in fields.values() if f.required and f.header)
         cls.name, cls.module, cls.since = ami_name or cls.__name__, module, since
@@ -195,12 +202,12 @@ class _FieldsAction(Action):
             if key in values:
                 raise TypeError(f"{owner.__name__}() got multiple values for argument {key!r}")
             values[key] = value
-        for key, field in fields.items():
+        for key in owner._needed:
             if key not in values:
-                if field.default is _MISSING:
-                    raise TypeError(f"{owner.__name__}() missing required argument: {key!r}")
-                values[key] = field.default
-        headers = self._headers(values)
+                raise TypeError(f"{owner.__name__}() missing required argument: {key!r}")
+        for key, default in owner._defaults.items():
+            values.setdefault(key, default)
+        headers = self._headers(values) if values else {}
         if owner.required:
             given = {k.lower() for k, v in (*headers.items(), *extra.items()) if v is not None}
             for key in owner.required:
