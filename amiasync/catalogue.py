@@ -16,6 +16,8 @@ header is declared once, as one line:
   records an event's AMI name, module and version.
 * :class:`LazyEventClasses` is :data:`amiasync.events.EVENT_CLASSES`: it imports
   the event classes on the first lookup, so ``import amiasync`` stays cheap.
+* :func:`lazy_getattr` gives :mod:`amiasync.events` and :mod:`amiasync.core`
+  their PEP 562 ``__getattr__``: a name is imported from the catalogue on first use.
 * :class:`LoginAction` is what ``Login`` needs beyond its headers: the MD5 key
   from a challenge, and :class:`~amiasync.exceptions.ManagerAuthError` when
   Asterisk refuses.
@@ -24,7 +26,7 @@ header is declared once, as one line:
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
@@ -53,6 +55,7 @@ __all__ = [
     "DocumentedEvent",
     "header",
     "LazyEventClasses",
+    "lazy_getattr",
 ]
 
 #: The default of a field that has none: the argument must be given.
@@ -369,3 +372,27 @@ class LazyEventClasses(Mapping[str, "type[Event]"]):
     def __repr__(self) -> str:
         state = "loaded" if self._classes is not None else "not loaded yet"
         return f"<EVENT_CLASSES from {self._module} ({state})>"
+
+
+def lazy_getattr(namespace: dict[str, Any], source: str) -> Callable[[str], Any]:
+    """Return a module ``__getattr__`` (PEP 562) that imports names from ``source``.
+
+    A name listed in the module's ``__all__`` but not defined there is read from
+    ``source`` (imported then) and kept in the module, so later reads are plain.
+
+    Args:
+        namespace: The module's ``globals()``.
+        source: The module holding the names (``"amiasync.actions"``).
+
+    Returns:
+        The function to assign to ``__getattr__``.
+    """
+
+    def lookup(name: str) -> Any:
+        if name in namespace["__all__"]:
+            value = getattr(import_module(source), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+
+    return lookup

@@ -12,9 +12,10 @@ importing this module (the engine does) does not import the whole catalogue.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .auth import events_header, md5_key
+from .catalogue import lazy_getattr
 from .message import Action
 
 if TYPE_CHECKING:
@@ -49,12 +50,4 @@ __all__ = [
     "events_header",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import actions
-
-        value = getattr(actions, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(globals(), "amiasync.actions")

@@ -927,9 +927,9 @@ package stays fast. Generated from Asterisk's XML documentation by
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .catalogue import LazyEventClasses
+from .catalogue import LazyEventClasses, lazy_getattr
 
 if TYPE_CHECKING:
     from ._events import *  # noqa: F403
@@ -940,20 +940,8 @@ EVENTS_TAIL = """\
 #: Event name to class, used by the decoder to build typed events.
 EVENT_CLASSES = LazyEventClasses("amiasync._events")
 
-
-def __getattr__(name: str) -> Any:
-    # PEP 562: the classes are imported on first use.
-    if name in __all__:
-        from . import _events
-
-        value = getattr(_events, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+#: PEP 562: the classes are imported on first use.
+__getattr__ = lazy_getattr(globals(), "amiasync._events")
 """
 
 
