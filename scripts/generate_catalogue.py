@@ -641,7 +641,6 @@ def _bracket(
     head: str,
     items: list[str],
     tail: str,
-    one_tuple: bool = False,
     split: bool = False,
 ) -> list[str]:
     """Format ``head item, item tail`` as ruff format would keep it.
@@ -649,13 +648,11 @@ def _bracket(
     The construct stays on one line when it fits in ``LINE_LENGTH``; otherwise
     it is split one item per line with a trailing comma, which ruff's "magic
     trailing comma" keeps as it is. Items are already formatted lines (an item
-    may itself be a multi-line construct). ``one_tuple`` adds the comma a
-    one-element tuple needs on one line; ``split`` forces the split form.
+    may itself be a multi-line construct). ``split`` forces the split form.
     """
     pad = " " * indent
     if not split and all("\n" not in item for item in items):
-        flat = ", ".join(items) + ("," if one_tuple and len(items) == 1 else "")
-        line = f"{pad}{head}{flat}{tail}"
+        line = f"{pad}{head}{', '.join(items)}{tail}"
         if len(line) <= LINE_LENGTH:
             return [line]
     lines = [f"{pad}{head}"]
@@ -668,16 +665,6 @@ def _bracket(
         lines[-1] += ","
     lines.append(f"{pad}{tail}")
     return lines
-
-
-def _nested(indent: int, head: str, items: list[str], tail: str, one_tuple: bool = False) -> str:
-    """Format a bracketed item that sits at ``indent`` inside an enclosing split."""
-    lines = _bracket(indent, head, items, tail + ",", one_tuple)
-    if len(lines) == 1:
-        # It fits on its line (with the comma the enclosing split adds).
-        return lines[0].strip()[:-1]
-    lines = _bracket(indent, head, items, tail, split=True)
-    return "\n".join([lines[0].strip(), *lines[1:]])
 
 
 def _action_fields(entry: dict[str, Any]) -> list[dict[str, Any]]:
