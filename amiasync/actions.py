@@ -6,28 +6,29 @@ the documented order, the others as keywords (``None`` leaves a header out)::
 
     Originate("PJSIP/100", application="Playback", data="demo-congrats", async_=True)
 
-Parameter names are the header names lowercased, with characters that cannot
-appear in a Python name replaced by ``_`` and a ``_`` added to keywords
-(``Async`` -> ``async_``); ``parameters`` on each class maps them back. Any
-other header can be passed as a keyword argument (``**headers``), and
-:class:`~amiasync.message.Action` itself sends actions this catalogue lacks.
-A required parameter given as ``None`` raises
-:class:`~amiasync.exceptions.InvalidAction` before anything is sent.
+Parameter names split the header names' CamelCase (``CallerID`` -> ``caller_id``,
+``EarlyMedia`` -> ``early_media``, ``Async`` -> ``async_``); ``parameters`` on
+each class maps them back, and each class's docstring gives Asterisk's own
+description of every parameter. An unknown keyword raises ``TypeError`` naming
+the closest parameters; headers this catalogue does not document go in
+``extra_headers={"Name": "value"}``, and :class:`~amiasync.message.Action`
+itself sends actions the catalogue lacks. A required parameter given as
+``None`` raises :class:`~amiasync.exceptions.InvalidAction` before anything is
+sent. Asterisk's units are kept: ``Originate(timeout=...)`` is in milliseconds.
 
-The classes are generated from Asterisk's XML documentation by
-``scripts/generate_catalogue.py``, which also lists the few hand-tuned call
-shapes (``Login(username, secret)``, ``Challenge()`` asking for MD5).
+Generated from Asterisk's XML documentation by ``scripts/generate_catalogue.py``,
+which also lists the few hand-tuned call shapes (``Login(username, secret,
+challenge)``, ``Challenge()`` asking for MD5).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Literal
 
-from .message import DocumentedAction, HeaderValue, check_required
+from .catalogue import DocumentedAction, LoginAction, param
+from .message import HeaderValue
 
 __all__ = [
-    "check_required",
-    "DocumentedAction",
     "AbsoluteTimeout",
     "AgentLogoff",
     "Agents",
@@ -185,3354 +186,2551 @@ __all__ = [
 ]
 
 
-class AbsoluteTimeout(DocumentedAction):
-    """The AbsoluteTimeout action (module: builtin; since 0.5.0)."""
-
-    name = "AbsoluteTimeout"
-    module = "builtin"
-    since = "0.5.0"
-    required = ("Channel", "Timeout")
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "timeout": "Timeout"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        timeout: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Timeout", timeout)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class AgentLogoff(DocumentedAction):
-    """The AgentLogoff action (module: app_agent_pool; since 1.2.0)."""
-
-    name = "AgentLogoff"
-    module = "app_agent_pool"
-    since = "1.2.0"
-    required = ("Agent",)
-    parameters: ClassVar[dict[str, str]] = {"agent": "Agent", "soft": "Soft"}
-
-    def __init__(
-        self,
-        agent: HeaderValue,
-        *,
-        soft: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Agent", agent), ("Soft", soft)), action_id=action_id, **headers)
-
-
-class Agents(DocumentedAction):
-    """The Agents action (module: app_agent_pool; since 1.2.0)."""
-
-    name = "Agents"
-    module = "app_agent_pool"
-    since = "1.2.0"
-
-
-class AGI(DocumentedAction):
-    """The AGI action (module: res_agi; since 1.6.0)."""
-
-    name = "AGI"
-    module = "res_agi"
-    since = "1.6.0"
-    required = ("Channel", "Command")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "command": "Command",
-        "commandid": "CommandID",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        command: HeaderValue,
-        *,
-        commandid: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Command", command), ("CommandID", commandid)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class AOCMessage(DocumentedAction):
-    """The AOCMessage action (module: builtin; since 1.8.0)."""
-
-    name = "AOCMessage"
-    module = "builtin"
-    since = "1.8.0"
-    required = ("MsgType",)
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "channelprefix": "ChannelPrefix",
-        "msgtype": "MsgType",
-        "chargetype": "ChargeType",
-        "unitamount_0": "UnitAmount(0)",
-        "unittype_0": "UnitType(0)",
-        "currencyname": "CurrencyName",
-        "currencyamount": "CurrencyAmount",
-        "currencymultiplier": "CurrencyMultiplier",
-        "totaltype": "TotalType",
-        "aocbillingid": "AOCBillingId",
-        "chargingassociationid": "ChargingAssociationId",
-        "chargingassociationnumber": "ChargingAssociationNumber",
-        "chargingassociationplan": "ChargingAssociationPlan",
-        "chargeditem": "ChargedItem",
-        "ratetype": "RateType",
-        "time": "Time",
-        "timescale": "TimeScale",
-        "granularity": "Granularity",
-        "granularitytimescale": "GranularityTimeScale",
-        "chargingtype": "ChargingType",
-        "volumeunit": "VolumeUnit",
-        "code": "Code",
-    }
-
-    def __init__(
-        self,
-        msgtype: HeaderValue,
-        *,
-        channel: HeaderValue = None,
-        channelprefix: HeaderValue = None,
-        chargetype: HeaderValue = None,
-        unitamount_0: HeaderValue = None,
-        unittype_0: HeaderValue = None,
-        currencyname: HeaderValue = None,
-        currencyamount: HeaderValue = None,
-        currencymultiplier: HeaderValue = None,
-        totaltype: HeaderValue = None,
-        aocbillingid: HeaderValue = None,
-        chargingassociationid: HeaderValue = None,
-        chargingassociationnumber: HeaderValue = None,
-        chargingassociationplan: HeaderValue = None,
-        chargeditem: HeaderValue = None,
-        ratetype: HeaderValue = None,
-        time: HeaderValue = None,
-        timescale: HeaderValue = None,
-        granularity: HeaderValue = None,
-        granularitytimescale: HeaderValue = None,
-        chargingtype: HeaderValue = None,
-        volumeunit: HeaderValue = None,
-        code: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Channel", channel),
-                ("ChannelPrefix", channelprefix),
-                ("MsgType", msgtype),
-                ("ChargeType", chargetype),
-                ("UnitAmount(0)", unitamount_0),
-                ("UnitType(0)", unittype_0),
-                ("CurrencyName", currencyname),
-                ("CurrencyAmount", currencyamount),
-                ("CurrencyMultiplier", currencymultiplier),
-                ("TotalType", totaltype),
-                ("AOCBillingId", aocbillingid),
-                ("ChargingAssociationId", chargingassociationid),
-                ("ChargingAssociationNumber", chargingassociationnumber),
-                ("ChargingAssociationPlan", chargingassociationplan),
-                ("ChargedItem", chargeditem),
-                ("RateType", ratetype),
-                ("Time", time),
-                ("TimeScale", timescale),
-                ("Granularity", granularity),
-                ("GranularityTimeScale", granularitytimescale),
-                ("ChargingType", chargingtype),
-                ("VolumeUnit", volumeunit),
-                ("Code", code),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Atxfer(DocumentedAction):
-    """The Atxfer action (module: builtin; since 1.6.1.0)."""
-
-    name = "Atxfer"
-    module = "builtin"
-    since = "1.6.1.0"
-    required = ("Channel", "Exten")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "exten": "Exten",
-        "context": "Context",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        exten: HeaderValue,
-        *,
-        context: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Exten", exten), ("Context", context)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class BlindTransfer(DocumentedAction):
-    """The BlindTransfer action (module: builtin; since 12.0.0)."""
-
-    name = "BlindTransfer"
-    module = "builtin"
-    since = "12.0.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "context": "Context",
-        "exten": "Exten",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        context: HeaderValue = None,
-        exten: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Context", context), ("Exten", exten)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Bridge(DocumentedAction):
-    """The Bridge action (module: builtin; since 1.6.0)."""
-
-    name = "Bridge"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Channel1", "Channel2")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel1": "Channel1",
-        "channel2": "Channel2",
-        "tone": "Tone",
-    }
-
-    def __init__(
-        self,
-        channel1: HeaderValue,
-        channel2: HeaderValue,
-        *,
-        tone: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel1", channel1), ("Channel2", channel2), ("Tone", tone)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class BridgeDestroy(DocumentedAction):
-    """The BridgeDestroy action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeDestroy"
-    module = "builtin"
-    since = "12.0.0"
-    required = ("BridgeUniqueid",)
-    parameters: ClassVar[dict[str, str]] = {"bridgeuniqueid": "BridgeUniqueid"}
-
-    def __init__(
-        self,
-        bridgeuniqueid: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("BridgeUniqueid", bridgeuniqueid),), action_id=action_id, **headers)
-
-
-class BridgeInfo(DocumentedAction):
-    """The BridgeInfo action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeInfo"
-    module = "builtin"
-    since = "12.0.0"
-    required = ("BridgeUniqueid",)
-    parameters: ClassVar[dict[str, str]] = {"bridgeuniqueid": "BridgeUniqueid"}
-
-    def __init__(
-        self,
-        bridgeuniqueid: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("BridgeUniqueid", bridgeuniqueid),), action_id=action_id, **headers)
-
-
-class BridgeKick(DocumentedAction):
-    """The BridgeKick action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeKick"
-    module = "builtin"
-    since = "12.0.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {
-        "bridgeuniqueid": "BridgeUniqueid",
-        "channel": "Channel",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        bridgeuniqueid: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("BridgeUniqueid", bridgeuniqueid), ("Channel", channel)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class BridgeList(DocumentedAction):
-    """The BridgeList action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeList"
-    module = "builtin"
-    since = "12.0.0"
-    parameters: ClassVar[dict[str, str]] = {"bridgetype": "BridgeType"}
-
-    def __init__(
-        self,
-        *,
-        bridgetype: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("BridgeType", bridgetype),), action_id=action_id, **headers)
-
-
-class BridgeTechnologyList(DocumentedAction):
-    """The BridgeTechnologyList action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeTechnologyList"
-    module = "builtin"
-    since = "12.0.0"
-
-
-class BridgeTechnologySuspend(DocumentedAction):
-    """The BridgeTechnologySuspend action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeTechnologySuspend"
-    module = "builtin"
-    since = "12.0.0"
-    required = ("BridgeTechnology",)
-    parameters: ClassVar[dict[str, str]] = {"bridgetechnology": "BridgeTechnology"}
-
-    def __init__(
-        self,
-        bridgetechnology: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("BridgeTechnology", bridgetechnology),), action_id=action_id, **headers)
-
-
-class BridgeTechnologyUnsuspend(DocumentedAction):
-    """The BridgeTechnologyUnsuspend action (module: builtin; since 12.0.0)."""
-
-    name = "BridgeTechnologyUnsuspend"
-    module = "builtin"
-    since = "12.0.0"
-    required = ("BridgeTechnology",)
-    parameters: ClassVar[dict[str, str]] = {"bridgetechnology": "BridgeTechnology"}
-
-    def __init__(
-        self,
-        bridgetechnology: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("BridgeTechnology", bridgetechnology),), action_id=action_id, **headers)
-
-
-class CancelAtxfer(DocumentedAction):
-    """The CancelAtxfer action (module: builtin; since 13.18.0, 14.7.0, 15.1.0)."""
-
-    name = "CancelAtxfer"
-    module = "builtin"
-    since = "13.18.0, 14.7.0, 15.1.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Channel", channel),), action_id=action_id, **headers)
-
-
-class Challenge(DocumentedAction):
-    """The Challenge action (module: builtin; since 0.4.0)."""
-
-    name = "Challenge"
-    module = "builtin"
-    since = "0.4.0"
-    required = ("AuthType",)
-    parameters: ClassVar[dict[str, str]] = {"authtype": "AuthType"}
-
-    def __init__(
-        self,
-        authtype: HeaderValue = "MD5",
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("AuthType", authtype),), action_id=action_id, **headers)
-
-
-class Command(DocumentedAction):
-    """The Command action (module: builtin; since 0.3.0)."""
-
-    name = "Command"
-    module = "builtin"
-    since = "0.3.0"
-    required = ("Command",)
-    parameters: ClassVar[dict[str, str]] = {"command": "Command"}
-
-    def __init__(
-        self,
-        command: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Command", command),), action_id=action_id, **headers)
-
-
-class ConfbridgeKick(DocumentedAction):
-    """The ConfbridgeKick action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeKick"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference", "Channel")
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference", "channel": "Channel"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        channel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Conference", conference), ("Channel", channel)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ConfbridgeList(DocumentedAction):
-    """The ConfbridgeList action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeList"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference",)
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Conference", conference),), action_id=action_id, **headers)
-
-
-class ConfbridgeListRooms(DocumentedAction):
-    """The ConfbridgeListRooms action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeListRooms"
-    module = "app_confbridge"
-    since = "10.0.0"
-
-
-class ConfbridgeLock(DocumentedAction):
-    """The ConfbridgeLock action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeLock"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference",)
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Conference", conference),), action_id=action_id, **headers)
-
-
-class ConfbridgeMute(DocumentedAction):
-    """The ConfbridgeMute action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeMute"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference", "Channel")
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference", "channel": "Channel"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        channel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Conference", conference), ("Channel", channel)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ConfbridgeSetSingleVideoSrc(DocumentedAction):
-    """The ConfbridgeSetSingleVideoSrc action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeSetSingleVideoSrc"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference", "Channel")
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference", "channel": "Channel"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        channel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Conference", conference), ("Channel", channel)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ConfbridgeStartRecord(DocumentedAction):
-    """The ConfbridgeStartRecord action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeStartRecord"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference",)
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference", "recordfile": "RecordFile"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        *,
-        recordfile: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Conference", conference), ("RecordFile", recordfile)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ConfbridgeStopRecord(DocumentedAction):
-    """The ConfbridgeStopRecord action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeStopRecord"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference",)
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Conference", conference),), action_id=action_id, **headers)
-
-
-class ConfbridgeUnlock(DocumentedAction):
-    """The ConfbridgeUnlock action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeUnlock"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference",)
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Conference", conference),), action_id=action_id, **headers)
-
-
-class ConfbridgeUnmute(DocumentedAction):
-    """The ConfbridgeUnmute action (module: app_confbridge; since 10.0.0)."""
-
-    name = "ConfbridgeUnmute"
-    module = "app_confbridge"
-    since = "10.0.0"
-    required = ("Conference", "Channel")
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference", "channel": "Channel"}
-
-    def __init__(
-        self,
-        conference: HeaderValue,
-        channel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Conference", conference), ("Channel", channel)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ControlPlayback(DocumentedAction):
-    """The ControlPlayback action (module: app_controlplayback; since 12.0.0)."""
-
-    name = "ControlPlayback"
-    module = "app_controlplayback"
-    since = "12.0.0"
-    required = ("Channel", "Control")
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "control": "Control"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        control: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Control", control)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class CoreSettings(DocumentedAction):
-    """The CoreSettings action (module: builtin; since 1.6.0)."""
-
-    name = "CoreSettings"
-    module = "builtin"
-    since = "1.6.0"
-
-
-class CoreShowChannelMap(DocumentedAction):
-    """The CoreShowChannelMap action (module: builtin; since 18.19.0, 20.4.0)."""
-
-    name = "CoreShowChannelMap"
-    module = "builtin"
-    since = "18.19.0, 20.4.0"
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel"}
-
-    def __init__(
-        self,
-        *,
-        channel: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Channel", channel),), action_id=action_id, **headers)
-
-
-class CoreShowChannels(DocumentedAction):
-    """The CoreShowChannels action (module: builtin; since 1.6.0)."""
-
-    name = "CoreShowChannels"
-    module = "builtin"
-    since = "1.6.0"
-
-
-class CoreStatus(DocumentedAction):
-    """The CoreStatus action (module: builtin; since 1.6.0)."""
-
-    name = "CoreStatus"
-    module = "builtin"
-    since = "1.6.0"
-
-
-class CreateConfig(DocumentedAction):
-    """The CreateConfig action (module: builtin; since 1.6.0)."""
-
-    name = "CreateConfig"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Filename",)
-    parameters: ClassVar[dict[str, str]] = {"filename": "Filename"}
-
-    def __init__(
-        self,
-        filename: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Filename", filename),), action_id=action_id, **headers)
-
-
-class DAHDIDialOffhook(DocumentedAction):
-    """The DAHDIDialOffhook action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDIDialOffhook"
-    module = "chan_dahdi"
-    since = "1.4.22"
-    required = ("DAHDIChannel", "Number")
-    parameters: ClassVar[dict[str, str]] = {"dahdichannel": "DAHDIChannel", "number": "Number"}
-
-    def __init__(
-        self,
-        dahdichannel: HeaderValue,
-        number: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("DAHDIChannel", dahdichannel), ("Number", number)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class DAHDIDNDoff(DocumentedAction):
-    """The DAHDIDNDoff action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDIDNDoff"
-    module = "chan_dahdi"
-    since = "1.4.22"
-    required = ("DAHDIChannel",)
-    parameters: ClassVar[dict[str, str]] = {"dahdichannel": "DAHDIChannel"}
-
-    def __init__(
-        self,
-        dahdichannel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("DAHDIChannel", dahdichannel),), action_id=action_id, **headers)
-
-
-class DAHDIDNDon(DocumentedAction):
-    """The DAHDIDNDon action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDIDNDon"
-    module = "chan_dahdi"
-    since = "1.4.22"
-    required = ("DAHDIChannel",)
-    parameters: ClassVar[dict[str, str]] = {"dahdichannel": "DAHDIChannel"}
-
-    def __init__(
-        self,
-        dahdichannel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("DAHDIChannel", dahdichannel),), action_id=action_id, **headers)
-
-
-class DAHDIHangup(DocumentedAction):
-    """The DAHDIHangup action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDIHangup"
-    module = "chan_dahdi"
-    since = "1.4.22"
-    required = ("DAHDIChannel",)
-    parameters: ClassVar[dict[str, str]] = {"dahdichannel": "DAHDIChannel"}
-
-    def __init__(
-        self,
-        dahdichannel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("DAHDIChannel", dahdichannel),), action_id=action_id, **headers)
-
-
-class DAHDIRestart(DocumentedAction):
-    """The DAHDIRestart action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDIRestart"
-    module = "chan_dahdi"
-    since = "1.4.22"
-
-
-class DAHDIShowChannels(DocumentedAction):
-    """The DAHDIShowChannels action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDIShowChannels"
-    module = "chan_dahdi"
-    since = "1.4.22"
-    parameters: ClassVar[dict[str, str]] = {"dahdichannel": "DAHDIChannel"}
-
-    def __init__(
-        self,
-        *,
-        dahdichannel: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("DAHDIChannel", dahdichannel),), action_id=action_id, **headers)
-
-
-class DAHDIShowStatus(DocumentedAction):
-    """The DAHDIShowStatus action (module: chan_dahdi; since 18.23.0, 20.8.0, 21.3.0)."""
-
-    name = "DAHDIShowStatus"
-    module = "chan_dahdi"
-    since = "18.23.0, 20.8.0, 21.3.0"
-
-
-class DAHDITransfer(DocumentedAction):
-    """The DAHDITransfer action (module: chan_dahdi; since 1.4.22)."""
-
-    name = "DAHDITransfer"
-    module = "chan_dahdi"
-    since = "1.4.22"
-    required = ("DAHDIChannel",)
-    parameters: ClassVar[dict[str, str]] = {"dahdichannel": "DAHDIChannel"}
-
-    def __init__(
-        self,
-        dahdichannel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("DAHDIChannel", dahdichannel),), action_id=action_id, **headers)
-
-
-class DBDel(DocumentedAction):
-    """The DBDel action (module: builtin; since 1.6.0)."""
-
-    name = "DBDel"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Family", "Key")
-    parameters: ClassVar[dict[str, str]] = {"family": "Family", "key": "Key"}
-
-    def __init__(
-        self,
-        family: HeaderValue,
-        key: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Family", family), ("Key", key)), action_id=action_id, **headers)
-
-
-class DBDelTree(DocumentedAction):
-    """The DBDelTree action (module: builtin; since 1.6.0)."""
-
-    name = "DBDelTree"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Family",)
-    parameters: ClassVar[dict[str, str]] = {"family": "Family", "key": "Key"}
-
-    def __init__(
-        self,
-        family: HeaderValue,
-        *,
-        key: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Family", family), ("Key", key)), action_id=action_id, **headers)
-
-
-class DBGet(DocumentedAction):
-    """The DBGet action (module: builtin; since 1.2.0)."""
-
-    name = "DBGet"
-    module = "builtin"
-    since = "1.2.0"
-    required = ("Family", "Key")
-    parameters: ClassVar[dict[str, str]] = {"family": "Family", "key": "Key"}
-
-    def __init__(
-        self,
-        family: HeaderValue,
-        key: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Family", family), ("Key", key)), action_id=action_id, **headers)
-
-
-class DBGetTree(DocumentedAction):
-    """The DBGetTree action (module: builtin; since 16.28.0, 18.14.0, 19.6.0)."""
-
-    name = "DBGetTree"
-    module = "builtin"
-    since = "16.28.0, 18.14.0, 19.6.0"
-    parameters: ClassVar[dict[str, str]] = {"family": "Family", "key": "Key"}
-
-    def __init__(
-        self,
-        *,
-        family: HeaderValue = None,
-        key: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Family", family), ("Key", key)), action_id=action_id, **headers)
-
-
-class DBPut(DocumentedAction):
-    """The DBPut action (module: builtin; since 1.2.0)."""
-
-    name = "DBPut"
-    module = "builtin"
-    since = "1.2.0"
-    required = ("Family", "Key")
-    parameters: ClassVar[dict[str, str]] = {"family": "Family", "key": "Key", "val": "Val"}
-
-    def __init__(
-        self,
-        family: HeaderValue,
-        key: HeaderValue,
-        *,
-        val: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Family", family), ("Key", key), ("Val", val)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class DeviceStateList(DocumentedAction):
-    """The DeviceStateList action (module: res_manager_devicestate; since 13.0.0)."""
-
-    name = "DeviceStateList"
-    module = "res_manager_devicestate"
-    since = "13.0.0"
-
-
-class DialplanExtensionAdd(DocumentedAction):
-    """The DialplanExtensionAdd action (module: pbx_config; since 13.0.0)."""
-
-    name = "DialplanExtensionAdd"
-    module = "pbx_config"
-    since = "13.0.0"
-    required = ("Context", "Extension", "Priority", "Application")
-    parameters: ClassVar[dict[str, str]] = {
-        "context": "Context",
-        "extension": "Extension",
-        "priority": "Priority",
-        "application": "Application",
-        "applicationdata": "ApplicationData",
-        "replace": "Replace",
-    }
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        extension: HeaderValue,
-        priority: HeaderValue,
-        application: HeaderValue,
-        *,
-        applicationdata: HeaderValue = None,
-        replace: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Context", context),
-                ("Extension", extension),
-                ("Priority", priority),
-                ("Application", application),
-                ("ApplicationData", applicationdata),
-                ("Replace", replace),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class DialplanExtensionRemove(DocumentedAction):
-    """The DialplanExtensionRemove action (module: pbx_config; since 13.0.0)."""
-
-    name = "DialplanExtensionRemove"
-    module = "pbx_config"
-    since = "13.0.0"
-    required = ("Context", "Extension")
-    parameters: ClassVar[dict[str, str]] = {
-        "context": "Context",
-        "extension": "Extension",
-        "priority": "Priority",
-    }
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        extension: HeaderValue,
-        *,
-        priority: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Context", context), ("Extension", extension), ("Priority", priority)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Events(DocumentedAction):
-    """The Events action (module: builtin; since 0.9.0)."""
-
-    name = "Events"
-    module = "builtin"
-    since = "0.9.0"
-    required = ("EventMask",)
-    parameters: ClassVar[dict[str, str]] = {"eventmask": "EventMask"}
-
-    def __init__(
-        self,
-        eventmask: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("EventMask", eventmask),), action_id=action_id, **headers)
-
-
-class ExtensionState(DocumentedAction):
-    """The ExtensionState action (module: builtin; since 0.4.0)."""
-
-    name = "ExtensionState"
-    module = "builtin"
-    since = "0.4.0"
-    required = ("Exten", "Context")
-    parameters: ClassVar[dict[str, str]] = {"exten": "Exten", "context": "Context"}
-
-    def __init__(
-        self,
-        exten: HeaderValue,
-        context: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Exten", exten), ("Context", context)), action_id=action_id, **headers)
-
-
-class ExtensionStateList(DocumentedAction):
-    """The ExtensionStateList action (module: builtin; since 13.0.0)."""
-
-    name = "ExtensionStateList"
-    module = "builtin"
-    since = "13.0.0"
-
-
-class FAXSession(DocumentedAction):
-    """The FAXSession action (module: res_fax; since 13.0.0)."""
-
-    name = "FAXSession"
-    module = "res_fax"
-    since = "13.0.0"
-    required = ("SessionNumber",)
-    parameters: ClassVar[dict[str, str]] = {"sessionnumber": "SessionNumber"}
-
-    def __init__(
-        self,
-        sessionnumber: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("SessionNumber", sessionnumber),), action_id=action_id, **headers)
-
-
-class FAXSessions(DocumentedAction):
-    """The FAXSessions action (module: res_fax; since 13.0.0)."""
-
-    name = "FAXSessions"
-    module = "res_fax"
-    since = "13.0.0"
-
-
-class FAXStats(DocumentedAction):
-    """The FAXStats action (module: res_fax; since 13.0.0)."""
-
-    name = "FAXStats"
-    module = "res_fax"
-    since = "13.0.0"
-
-
-class Filter(DocumentedAction):
-    """The Filter action (module: builtin; since 10.0.0)."""
-
-    name = "Filter"
-    module = "builtin"
-    since = "10.0.0"
-    parameters: ClassVar[dict[str, str]] = {
-        "operation": "Operation",
-        "matchcriteria": "MatchCriteria",
-        "filter": "Filter",
-    }
-
-    def __init__(
-        self,
-        filter: HeaderValue = None,
-        *,
-        operation: HeaderValue = "Add",
-        matchcriteria: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Operation", operation), ("MatchCriteria", matchcriteria), ("Filter", filter)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class GetConfig(DocumentedAction):
-    """The GetConfig action (module: builtin; since 1.4.0)."""
-
-    name = "GetConfig"
-    module = "builtin"
-    since = "1.4.0"
-    required = ("Filename",)
-    parameters: ClassVar[dict[str, str]] = {
-        "filename": "Filename",
-        "category": "Category",
-        "filter": "Filter",
-    }
-
-    def __init__(
-        self,
-        filename: HeaderValue,
-        *,
-        category: HeaderValue = None,
-        filter: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Filename", filename), ("Category", category), ("Filter", filter)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class GetConfigJSON(DocumentedAction):
-    """The GetConfigJSON action (module: builtin; since 1.6.0)."""
-
-    name = "GetConfigJSON"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Filename",)
-    parameters: ClassVar[dict[str, str]] = {
-        "filename": "Filename",
-        "category": "Category",
-        "filter": "Filter",
-    }
-
-    def __init__(
-        self,
-        filename: HeaderValue,
-        *,
-        category: HeaderValue = None,
-        filter: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Filename", filename), ("Category", category), ("Filter", filter)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Getvar(DocumentedAction):
-    """The Getvar action (module: builtin; since 1.0.0)."""
-
-    name = "Getvar"
-    module = "builtin"
-    since = "1.0.0"
-    required = ("Variable",)
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "variable": "Variable"}
-
-    def __init__(
-        self,
-        variable: HeaderValue,
-        *,
-        channel: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Variable", variable)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Hangup(DocumentedAction):
-    """The Hangup action (module: builtin; since 0.2.0)."""
-
-    name = "Hangup"
-    module = "builtin"
-    since = "0.2.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "cause": "Cause"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        cause: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Channel", channel), ("Cause", cause)), action_id=action_id, **headers)
-
-
-class IAXnetstats(DocumentedAction):
-    """The IAXnetstats action (module: chan_iax2; since 1.2.0)."""
-
-    name = "IAXnetstats"
-    module = "chan_iax2"
-    since = "1.2.0"
-
-
-class IAXpeerlist(DocumentedAction):
-    """The IAXpeerlist action (module: chan_iax2; since 1.6.0)."""
-
-    name = "IAXpeerlist"
-    module = "chan_iax2"
-    since = "1.6.0"
-
-
-class IAXpeers(DocumentedAction):
-    """The IAXpeers action (module: chan_iax2; since 0.3.0)."""
-
-    name = "IAXpeers"
-    module = "chan_iax2"
-    since = "0.3.0"
-
-
-class IAXregistry(DocumentedAction):
-    """The IAXregistry action (module: chan_iax2; since 1.6.2.0)."""
-
-    name = "IAXregistry"
-    module = "chan_iax2"
-    since = "1.6.2.0"
-
-
-class JabberSend(DocumentedAction):
-    """The JabberSend action (module: res_xmpp; since 1.4.0)."""
-
-    name = "JabberSend"
-    module = "res_xmpp"
-    since = "1.4.0"
-    required = ("Jabber", "JID", "Message")
-    parameters: ClassVar[dict[str, str]] = {"jabber": "Jabber", "jid": "JID", "message": "Message"}
-
-    def __init__(
-        self,
-        jabber: HeaderValue,
-        jid: HeaderValue,
-        message: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Jabber", jabber), ("JID", jid), ("Message", message)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ListCategories(DocumentedAction):
-    """The ListCategories action (module: builtin; since 1.6.0)."""
-
-    name = "ListCategories"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Filename",)
-    parameters: ClassVar[dict[str, str]] = {"filename": "Filename"}
-
-    def __init__(
-        self,
-        filename: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Filename", filename),), action_id=action_id, **headers)
-
-
-class ListCommands(DocumentedAction):
-    """The ListCommands action (module: builtin; since 1.0.0)."""
-
-    name = "ListCommands"
-    module = "builtin"
-    since = "1.0.0"
-
-
-class LocalOptimizeAway(DocumentedAction):
-    """The LocalOptimizeAway action (module: builtin; since 1.8.0)."""
-
-    name = "LocalOptimizeAway"
-    module = "builtin"
-    since = "1.8.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Channel", channel),), action_id=action_id, **headers)
-
-
-class LoggerRotate(DocumentedAction):
-    """The LoggerRotate action (module: builtin; since 13.0.0)."""
-
-    name = "LoggerRotate"
-    module = "builtin"
-    since = "13.0.0"
-
-
-class Login(DocumentedAction):
-    """The Login action (module: builtin; since 0.2.0)."""
-
-    name = "Login"
-    module = "builtin"
-    since = "0.2.0"
-    required = ("Username",)
-    parameters: ClassVar[dict[str, str]] = {
-        "username": "Username",
-        "authtype": "AuthType",
-        "secret": "Secret",
-        "key": "Key",
-        "events": "Events",
-    }
-
-    def __init__(
-        self,
-        username: HeaderValue,
-        secret: HeaderValue = None,
-        *,
-        authtype: HeaderValue = None,
-        key: HeaderValue = None,
-        events: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("AuthType", authtype),
-                ("Username", username),
-                ("Secret", secret),
-                ("Key", key),
-                ("Events", events),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Logoff(DocumentedAction):
-    """The Logoff action (module: builtin; since 0.2.0)."""
-
-    name = "Logoff"
-    module = "builtin"
-    since = "0.2.0"
-
-
-class MailboxCount(DocumentedAction):
-    """The MailboxCount action (module: builtin; since 0.5.0)."""
-
-    name = "MailboxCount"
-    module = "builtin"
-    since = "0.5.0"
-    required = ("Mailbox",)
-    parameters: ClassVar[dict[str, str]] = {"mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        mailbox: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Mailbox", mailbox),), action_id=action_id, **headers)
-
-
-class MailboxStatus(DocumentedAction):
-    """The MailboxStatus action (module: builtin; since 0.4.0)."""
-
-    name = "MailboxStatus"
-    module = "builtin"
-    since = "0.4.0"
-    required = ("Mailbox",)
-    parameters: ClassVar[dict[str, str]] = {"mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        mailbox: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Mailbox", mailbox),), action_id=action_id, **headers)
-
-
-class MeetmeList(DocumentedAction):
-    """The MeetmeList action (module: app_meetme; since 1.6.0)."""
-
-    name = "MeetmeList"
-    module = "app_meetme"
-    since = "1.6.0"
-    parameters: ClassVar[dict[str, str]] = {"conference": "Conference"}
-
-    def __init__(
-        self,
-        *,
-        conference: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Conference", conference),), action_id=action_id, **headers)
-
-
-class MeetmeListRooms(DocumentedAction):
-    """The MeetmeListRooms action (module: app_meetme; since 10.0.0)."""
-
-    name = "MeetmeListRooms"
-    module = "app_meetme"
-    since = "10.0.0"
-
-
-class MeetmeMute(DocumentedAction):
-    """The MeetmeMute action (module: app_meetme; since 1.4.0)."""
-
-    name = "MeetmeMute"
-    module = "app_meetme"
-    since = "1.4.0"
-    required = ("Meetme", "Usernum")
-    parameters: ClassVar[dict[str, str]] = {"meetme": "Meetme", "usernum": "Usernum"}
-
-    def __init__(
-        self,
-        meetme: HeaderValue,
-        usernum: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Meetme", meetme), ("Usernum", usernum)), action_id=action_id, **headers)
-
-
-class MeetmeUnmute(DocumentedAction):
-    """The MeetmeUnmute action (module: app_meetme; since 1.4.0)."""
-
-    name = "MeetmeUnmute"
-    module = "app_meetme"
-    since = "1.4.0"
-    required = ("Meetme", "Usernum")
-    parameters: ClassVar[dict[str, str]] = {"meetme": "Meetme", "usernum": "Usernum"}
-
-    def __init__(
-        self,
-        meetme: HeaderValue,
-        usernum: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Meetme", meetme), ("Usernum", usernum)), action_id=action_id, **headers)
-
-
-class MessageSend(DocumentedAction):
-    """The MessageSend action (module: builtin; since 11.0.0)."""
-
-    name = "MessageSend"
-    module = "builtin"
-    since = "11.0.0"
-    parameters: ClassVar[dict[str, str]] = {
-        "destination": "Destination",
-        "to": "To",
-        "from_": "From",
-        "body": "Body",
-        "base64body": "Base64Body",
-        "variable": "Variable",
-    }
-
-    def __init__(
-        self,
-        *,
-        destination: HeaderValue = None,
-        to: HeaderValue = None,
-        from_: HeaderValue = None,
-        body: HeaderValue = None,
-        base64body: HeaderValue = None,
-        variable: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Destination", destination),
-                ("To", to),
-                ("From", from_),
-                ("Body", body),
-                ("Base64Body", base64body),
-                ("Variable", variable),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class MixMonitor(DocumentedAction):
-    """The MixMonitor action (module: app_mixmonitor; since 11.0.0)."""
-
-    name = "MixMonitor"
-    module = "app_mixmonitor"
-    since = "11.0.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "file": "File",
-        "options": "Options",
-        "command": "Command",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        file: HeaderValue = None,
-        options: HeaderValue = None,
-        command: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("File", file), ("Options", options), ("Command", command)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class MixMonitorMute(DocumentedAction):
-    """The MixMonitorMute action (module: app_mixmonitor; since 1.8.0)."""
-
-    name = "MixMonitorMute"
-    module = "app_mixmonitor"
-    since = "1.8.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "direction": "Direction",
-        "state": "State",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        direction: HeaderValue = None,
-        state: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Direction", direction), ("State", state)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ModuleCheck(DocumentedAction):
-    """The ModuleCheck action (module: builtin; since 1.6.0)."""
-
-    name = "ModuleCheck"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Module",)
-    parameters: ClassVar[dict[str, str]] = {"module": "Module"}
-
-    def __init__(
-        self,
-        module: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Module", module),), action_id=action_id, **headers)
-
-
-class ModuleLoad(DocumentedAction):
-    """The ModuleLoad action (module: builtin; since 1.6.0)."""
-
-    name = "ModuleLoad"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("LoadType",)
-    parameters: ClassVar[dict[str, str]] = {
-        "module": "Module",
-        "loadtype": "LoadType",
-        "recursive": "Recursive",
-    }
-
-    def __init__(
-        self,
-        loadtype: HeaderValue,
-        *,
-        module: HeaderValue = None,
-        recursive: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Module", module), ("LoadType", loadtype), ("Recursive", recursive)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class MuteAudio(DocumentedAction):
-    """The MuteAudio action (module: res_mutestream; since 1.8.0)."""
-
-    name = "MuteAudio"
-    module = "res_mutestream"
-    since = "1.8.0"
-    required = ("Channel", "Direction", "State")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "direction": "Direction",
-        "state": "State",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        direction: HeaderValue,
-        state: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Direction", direction), ("State", state)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class MWIDelete(DocumentedAction):
-    """The MWIDelete action (module: res_mwi_external_ami; since 12.1.0)."""
-
-    name = "MWIDelete"
-    module = "res_mwi_external_ami"
-    since = "12.1.0"
-    required = ("Mailbox",)
-    parameters: ClassVar[dict[str, str]] = {"mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        mailbox: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Mailbox", mailbox),), action_id=action_id, **headers)
-
-
-class MWIGet(DocumentedAction):
-    """The MWIGet action (module: res_mwi_external_ami; since 12.1.0)."""
-
-    name = "MWIGet"
-    module = "res_mwi_external_ami"
-    since = "12.1.0"
-    required = ("Mailbox",)
-    parameters: ClassVar[dict[str, str]] = {"mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        mailbox: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Mailbox", mailbox),), action_id=action_id, **headers)
-
-
-class MWIUpdate(DocumentedAction):
-    """The MWIUpdate action (module: res_mwi_external_ami; since 12.1.0)."""
-
-    name = "MWIUpdate"
-    module = "res_mwi_external_ami"
-    since = "12.1.0"
-    required = ("Mailbox",)
-    parameters: ClassVar[dict[str, str]] = {
-        "mailbox": "Mailbox",
-        "oldmessages": "OldMessages",
-        "newmessages": "NewMessages",
-    }
-
-    def __init__(
-        self,
-        mailbox: HeaderValue,
-        *,
-        oldmessages: HeaderValue = None,
-        newmessages: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Mailbox", mailbox), ("OldMessages", oldmessages), ("NewMessages", newmessages)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Originate(DocumentedAction):
-    """The Originate action (module: builtin; since 0.2.0)."""
-
-    name = "Originate"
-    module = "builtin"
-    since = "0.2.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "exten": "Exten",
-        "context": "Context",
-        "priority": "Priority",
-        "application": "Application",
-        "data": "Data",
-        "timeout": "Timeout",
-        "callerid": "CallerID",
-        "variable": "Variable",
-        "account": "Account",
-        "earlymedia": "EarlyMedia",
-        "async_": "Async",
-        "codecs": "Codecs",
-        "channelid": "ChannelId",
-        "otherchannelid": "OtherChannelId",
-        "predialgosub": "PreDialGoSub",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        exten: HeaderValue = None,
-        context: HeaderValue = None,
-        priority: HeaderValue = None,
-        application: HeaderValue = None,
-        data: HeaderValue = None,
-        timeout: HeaderValue = None,
-        callerid: HeaderValue = None,
-        variable: HeaderValue = None,
-        account: HeaderValue = None,
-        earlymedia: HeaderValue = None,
-        async_: HeaderValue = None,
-        codecs: HeaderValue = None,
-        channelid: HeaderValue = None,
-        otherchannelid: HeaderValue = None,
-        predialgosub: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Channel", channel),
-                ("Exten", exten),
-                ("Context", context),
-                ("Priority", priority),
-                ("Application", application),
-                ("Data", data),
-                ("Timeout", timeout),
-                ("CallerID", callerid),
-                ("Variable", variable),
-                ("Account", account),
-                ("EarlyMedia", earlymedia),
-                ("Async", async_),
-                ("Codecs", codecs),
-                ("ChannelId", channelid),
-                ("OtherChannelId", otherchannelid),
-                ("PreDialGoSub", predialgosub),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Park(DocumentedAction):
-    """The Park action (module: parking_manager; since 1.4.0)."""
-
-    name = "Park"
-    module = "parking_manager"
-    since = "1.4.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "timeoutchannel": "TimeoutChannel",
-        "announcechannel": "AnnounceChannel",
-        "timeout": "Timeout",
-        "parkinglot": "Parkinglot",
-        "parkingspace": "ParkingSpace",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        timeoutchannel: HeaderValue = None,
-        announcechannel: HeaderValue = None,
-        timeout: HeaderValue = None,
-        parkinglot: HeaderValue = None,
-        parkingspace: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Channel", channel),
-                ("TimeoutChannel", timeoutchannel),
-                ("AnnounceChannel", announcechannel),
-                ("Timeout", timeout),
-                ("Parkinglot", parkinglot),
-                ("ParkingSpace", parkingspace),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ParkedCalls(DocumentedAction):
-    """The ParkedCalls action (module: parking_manager; since 0.7.2)."""
-
-    name = "ParkedCalls"
-    module = "parking_manager"
-    since = "0.7.2"
-    parameters: ClassVar[dict[str, str]] = {"parkinglot": "ParkingLot"}
-
-    def __init__(
-        self,
-        *,
-        parkinglot: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("ParkingLot", parkinglot),), action_id=action_id, **headers)
-
-
-class Parkinglots(DocumentedAction):
-    """The Parkinglots action (module: parking_manager; since 11.0.0)."""
-
-    name = "Parkinglots"
-    module = "parking_manager"
-    since = "11.0.0"
-
-
-class Ping(DocumentedAction):
-    """The Ping action (module: builtin; since 0.2.0)."""
-
-    name = "Ping"
-    module = "builtin"
-    since = "0.2.0"
-
-
-class PJSIPHangup(DocumentedAction):
-    """The PJSIPHangup action (module: chan_pjsip; since 18.21.0, 20.6.0, 21.1.0)."""
-
-    name = "PJSIPHangup"
-    module = "chan_pjsip"
-    since = "18.21.0, 20.6.0, 21.1.0"
-    required = ("Channel", "Cause")
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "cause": "Cause"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        cause: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Channel", channel), ("Cause", cause)), action_id=action_id, **headers)
-
-
-class PJSIPNotify(DocumentedAction):
-    """The PJSIPNotify action (module: res_pjsip_notify; since 12.0.0)."""
-
-    name = "PJSIPNotify"
-    module = "res_pjsip_notify"
-    since = "12.0.0"
-    parameters: ClassVar[dict[str, str]] = {
-        "endpoint": "Endpoint",
-        "uri": "URI",
-        "channel": "channel",
-        "option": "Option",
-        "variable": "Variable",
-    }
-
-    def __init__(
-        self,
-        *,
-        endpoint: HeaderValue = None,
-        uri: HeaderValue = None,
-        channel: HeaderValue = None,
-        option: HeaderValue = None,
-        variable: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Endpoint", endpoint),
-                ("URI", uri),
-                ("channel", channel),
-                ("Option", option),
-                ("Variable", variable),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class PJSIPQualify(DocumentedAction):
-    """The PJSIPQualify action (module: res_pjsip; since 12.0.0)."""
-
-    name = "PJSIPQualify"
-    module = "res_pjsip"
-    since = "12.0.0"
-    required = ("Endpoint",)
-    parameters: ClassVar[dict[str, str]] = {"endpoint": "Endpoint"}
-
-    def __init__(
-        self,
-        endpoint: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Endpoint", endpoint),), action_id=action_id, **headers)
-
-
-class PJSIPRegister(DocumentedAction):
-    """The PJSIPRegister action (module: res_pjsip_outbound_registration; since 13.2.0)."""
-
-    name = "PJSIPRegister"
-    module = "res_pjsip_outbound_registration"
-    since = "13.2.0"
-    required = ("Registration",)
-    parameters: ClassVar[dict[str, str]] = {"registration": "Registration"}
-
-    def __init__(
-        self,
-        registration: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Registration", registration),), action_id=action_id, **headers)
-
-
-class PJSIPSetMaintenance(DocumentedAction):
-    """The PJSIPSetMaintenance action.
-
-    Module: res_pjsip_maintenance; since 20.20.0, 22.10.0, 23.4.0.
+class AbsoluteTimeout(DocumentedAction, module="builtin", since="0.5.0"):
+    """Set absolute timeout.
+
+    Args:
+        channel: Channel name to hangup. Required.
+        timeout: Maximum duration of the call (sec). Required.
+
+    Module builtin, since Asterisk 0.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/AbsoluteTimeout/
     """
 
-    name = "PJSIPSetMaintenance"
-    module = "res_pjsip_maintenance"
-    since = "20.20.0, 22.10.0, 23.4.0"
-    required = ("Endpoint", "State")
-    parameters: ClassVar[dict[str, str]] = {"endpoint": "Endpoint", "state": "State"}
-
-    def __init__(
-        self,
-        endpoint: HeaderValue,
-        state: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Endpoint", endpoint), ("State", state)), action_id=action_id, **headers)
+    channel: HeaderValue = param("Channel", kw_only=False)
+    timeout: HeaderValue = param("Timeout", kw_only=False)
 
 
-class PJSIPShowAors(DocumentedAction):
-    """The PJSIPShowAors action (module: res_pjsip; since 16.0.0)."""
+class AgentLogoff(DocumentedAction, module="app_agent_pool", since="1.2.0"):
+    """Sets an agent as no longer logged in.
 
-    name = "PJSIPShowAors"
-    module = "res_pjsip"
-    since = "16.0.0"
+    Args:
+        agent: Agent ID of the agent to log off. Required.
+        soft: Set to true to not hangup existing calls.
 
-
-class PJSIPShowAuths(DocumentedAction):
-    """The PJSIPShowAuths action (module: res_pjsip; since 16.0.0)."""
-
-    name = "PJSIPShowAuths"
-    module = "res_pjsip"
-    since = "16.0.0"
-
-
-class PJSIPShowContacts(DocumentedAction):
-    """The PJSIPShowContacts action (module: res_pjsip; since 16.0.0)."""
-
-    name = "PJSIPShowContacts"
-    module = "res_pjsip"
-    since = "16.0.0"
-
-
-class PJSIPShowEndpoint(DocumentedAction):
-    """The PJSIPShowEndpoint action (module: res_pjsip; since 12.0.0)."""
-
-    name = "PJSIPShowEndpoint"
-    module = "res_pjsip"
-    since = "12.0.0"
-    required = ("Endpoint",)
-    parameters: ClassVar[dict[str, str]] = {"endpoint": "Endpoint"}
-
-    def __init__(
-        self,
-        endpoint: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Endpoint", endpoint),), action_id=action_id, **headers)
-
-
-class PJSIPShowEndpoints(DocumentedAction):
-    """The PJSIPShowEndpoints action (module: res_pjsip; since 12.0.0)."""
-
-    name = "PJSIPShowEndpoints"
-    module = "res_pjsip"
-    since = "12.0.0"
-
-
-class PJSIPShowMaintenance(DocumentedAction):
-    """The PJSIPShowMaintenance action.
-
-    Module: res_pjsip_maintenance; since 20.20.0, 22.10.0, 23.4.0.
+    Module app_agent_pool, since Asterisk 1.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/AgentLogoff/
     """
 
-    name = "PJSIPShowMaintenance"
-    module = "res_pjsip_maintenance"
-    since = "20.20.0, 22.10.0, 23.4.0"
-    parameters: ClassVar[dict[str, str]] = {"endpoint": "Endpoint"}
-
-    def __init__(
-        self,
-        *,
-        endpoint: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Endpoint", endpoint),), action_id=action_id, **headers)
+    agent: HeaderValue = param("Agent", kw_only=False)
+    soft: HeaderValue = param("Soft", default=None)
 
 
-class PJSIPShowRegistrationInboundContactStatuses(DocumentedAction):
-    """The PJSIPShowRegistrationInboundContactStatuses action.
+class Agents(DocumentedAction, module="app_agent_pool", since="1.2.0"):
+    """Lists agents and their status.
 
-    Module: res_pjsip_registrar; since 13.14.0, 14.3.0.
+    Module app_agent_pool, since Asterisk 1.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Agents/
     """
 
-    name = "PJSIPShowRegistrationInboundContactStatuses"
-    module = "res_pjsip_registrar"
-    since = "13.14.0, 14.3.0"
 
+class AGI(DocumentedAction, module="res_agi", since="1.6.0"):
+    """Add an AGI command to execute by Async AGI.
 
-class PJSIPShowRegistrationsInbound(DocumentedAction):
-    """The PJSIPShowRegistrationsInbound action (module: res_pjsip_registrar; since 12.0.0)."""
+    Args:
+        channel: Channel that is currently in Async AGI. Required.
+        command: Application to execute. Required.
+        command_id: This will be sent back in CommandID header of AsyncAGI exec event notification.
 
-    name = "PJSIPShowRegistrationsInbound"
-    module = "res_pjsip_registrar"
-    since = "12.0.0"
-
-
-class PJSIPShowRegistrationsOutbound(DocumentedAction):
-    """The PJSIPShowRegistrationsOutbound action.
-
-    Module: res_pjsip_outbound_registration; since 12.0.0.
+    Module res_agi, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/AGI/
     """
 
-    name = "PJSIPShowRegistrationsOutbound"
-    module = "res_pjsip_outbound_registration"
-    since = "12.0.0"
-
-
-class PJSIPShowResourceLists(DocumentedAction):
-    """The PJSIPShowResourceLists action (module: res_pjsip_pubsub; since 13.0.0)."""
-
-    name = "PJSIPShowResourceLists"
-    module = "res_pjsip_pubsub"
-    since = "13.0.0"
-
-
-class PJSIPShowSubscriptionsInbound(DocumentedAction):
-    """The PJSIPShowSubscriptionsInbound action (module: res_pjsip_pubsub; since 12.0.0)."""
-
-    name = "PJSIPShowSubscriptionsInbound"
-    module = "res_pjsip_pubsub"
-    since = "12.0.0"
-
-
-class PJSIPShowSubscriptionsOutbound(DocumentedAction):
-    """The PJSIPShowSubscriptionsOutbound action (module: res_pjsip_pubsub; since 12.0.0)."""
-
-    name = "PJSIPShowSubscriptionsOutbound"
-    module = "res_pjsip_pubsub"
-    since = "12.0.0"
-
-
-class PJSIPUnregister(DocumentedAction):
-    """The PJSIPUnregister action (module: res_pjsip_outbound_registration; since 12.0.0)."""
-
-    name = "PJSIPUnregister"
-    module = "res_pjsip_outbound_registration"
-    since = "12.0.0"
-    required = ("Registration",)
-    parameters: ClassVar[dict[str, str]] = {"registration": "Registration"}
-
-    def __init__(
-        self,
-        registration: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Registration", registration),), action_id=action_id, **headers)
-
-
-class PlayDTMF(DocumentedAction):
-    """The PlayDTMF action (module: app_senddtmf; since 1.4.0)."""
-
-    name = "PlayDTMF"
-    module = "app_senddtmf"
-    since = "1.4.0"
-    required = ("Channel", "Digit")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "digit": "Digit",
-        "duration": "Duration",
-        "receive": "Receive",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        digit: HeaderValue,
-        *,
-        duration: HeaderValue = None,
-        receive: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Digit", digit), ("Duration", duration), ("Receive", receive)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class PlayMF(DocumentedAction):
-    """The PlayMF action (module: app_mf; since 16.21.0, 18.7.0, 19.0.0)."""
-
-    name = "PlayMF"
-    module = "app_mf"
-    since = "16.21.0, 18.7.0, 19.0.0"
-    required = ("Channel", "Digit")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "digit": "Digit",
-        "duration": "Duration",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        digit: HeaderValue,
-        *,
-        duration: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Digit", digit), ("Duration", duration)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class PresenceState(DocumentedAction):
-    """The PresenceState action (module: builtin; since 11.0.0)."""
-
-    name = "PresenceState"
-    module = "builtin"
-    since = "11.0.0"
-    required = ("Provider",)
-    parameters: ClassVar[dict[str, str]] = {"provider": "Provider"}
-
-    def __init__(
-        self,
-        provider: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Provider", provider),), action_id=action_id, **headers)
-
-
-class PresenceStateList(DocumentedAction):
-    """The PresenceStateList action (module: res_manager_presencestate; since 13.0.0)."""
-
-    name = "PresenceStateList"
-    module = "res_manager_presencestate"
-    since = "13.0.0"
-
-
-class PRIDebugFileSet(DocumentedAction):
-    """The PRIDebugFileSet action (module: chan_dahdi; since 13.0.0)."""
-
-    name = "PRIDebugFileSet"
-    module = "chan_dahdi"
-    since = "13.0.0"
-    required = ("File",)
-    parameters: ClassVar[dict[str, str]] = {"file": "File"}
-
-    def __init__(
-        self,
-        file: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("File", file),), action_id=action_id, **headers)
-
-
-class PRIDebugFileUnset(DocumentedAction):
-    """The PRIDebugFileUnset action (module: chan_dahdi; since 13.0.0)."""
-
-    name = "PRIDebugFileUnset"
-    module = "chan_dahdi"
-    since = "13.0.0"
-
-
-class PRIDebugSet(DocumentedAction):
-    """The PRIDebugSet action (module: chan_dahdi; since 13.0.0)."""
-
-    name = "PRIDebugSet"
-    module = "chan_dahdi"
-    since = "13.0.0"
-    required = ("Span", "Level")
-    parameters: ClassVar[dict[str, str]] = {"span": "Span", "level": "Level"}
-
-    def __init__(
-        self,
-        span: HeaderValue,
-        level: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Span", span), ("Level", level)), action_id=action_id, **headers)
-
-
-class PRIShowSpans(DocumentedAction):
-    """The PRIShowSpans action (module: chan_dahdi; since 10.0.0)."""
-
-    name = "PRIShowSpans"
-    module = "chan_dahdi"
-    since = "10.0.0"
-    parameters: ClassVar[dict[str, str]] = {"span": "Span"}
-
-    def __init__(
-        self,
-        *,
-        span: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Span", span),), action_id=action_id, **headers)
-
-
-class QueueAdd(DocumentedAction):
-    """The QueueAdd action (module: app_queue; since 1.0.0)."""
-
-    name = "QueueAdd"
-    module = "app_queue"
-    since = "1.0.0"
-    required = ("Queue", "Interface")
-    parameters: ClassVar[dict[str, str]] = {
-        "queue": "Queue",
-        "interface": "Interface",
-        "penalty": "Penalty",
-        "paused": "Paused",
-        "reason": "Reason",
-        "membername": "MemberName",
-        "stateinterface": "StateInterface",
-    }
-
-    def __init__(
-        self,
-        queue: HeaderValue,
-        interface: HeaderValue,
-        *,
-        penalty: HeaderValue = None,
-        paused: HeaderValue = None,
-        reason: HeaderValue = None,
-        membername: HeaderValue = None,
-        stateinterface: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Queue", queue),
-                ("Interface", interface),
-                ("Penalty", penalty),
-                ("Paused", paused),
-                ("Reason", reason),
-                ("MemberName", membername),
-                ("StateInterface", stateinterface),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueueChangePriorityCaller(DocumentedAction):
-    """The QueueChangePriorityCaller action (module: app_queue; since 15.0.0)."""
-
-    name = "QueueChangePriorityCaller"
-    module = "app_queue"
-    since = "15.0.0"
-    required = ("Queue", "Caller", "Priority")
-    parameters: ClassVar[dict[str, str]] = {
-        "queue": "Queue",
-        "caller": "Caller",
-        "priority": "Priority",
-        "immediate": "Immediate",
-    }
-
-    def __init__(
-        self,
-        queue: HeaderValue,
-        caller: HeaderValue,
-        priority: HeaderValue,
-        *,
-        immediate: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Queue", queue),
-                ("Caller", caller),
-                ("Priority", priority),
-                ("Immediate", immediate),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueueLog(DocumentedAction):
-    """The QueueLog action (module: app_queue; since 1.6.0)."""
-
-    name = "QueueLog"
-    module = "app_queue"
-    since = "1.6.0"
-    required = ("Queue", "Event")
-    parameters: ClassVar[dict[str, str]] = {
-        "queue": "Queue",
-        "event": "Event",
-        "uniqueid": "Uniqueid",
-        "interface": "Interface",
-        "message": "Message",
-    }
-
-    def __init__(
-        self,
-        queue: HeaderValue,
-        event: HeaderValue,
-        *,
-        uniqueid: HeaderValue = None,
-        interface: HeaderValue = None,
-        message: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Queue", queue),
-                ("Event", event),
-                ("Uniqueid", uniqueid),
-                ("Interface", interface),
-                ("Message", message),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueueMemberRingInUse(DocumentedAction):
-    """The QueueMemberRingInUse action (module: app_queue; since 11.0.0)."""
-
-    name = "QueueMemberRingInUse"
-    module = "app_queue"
-    since = "11.0.0"
-    required = ("Interface", "RingInUse")
-    parameters: ClassVar[dict[str, str]] = {
-        "interface": "Interface",
-        "ringinuse": "RingInUse",
-        "queue": "Queue",
-    }
-
-    def __init__(
-        self,
-        interface: HeaderValue,
-        ringinuse: HeaderValue,
-        *,
-        queue: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Interface", interface), ("RingInUse", ringinuse), ("Queue", queue)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueuePause(DocumentedAction):
-    """The QueuePause action (module: app_queue; since 1.2.0)."""
-
-    name = "QueuePause"
-    module = "app_queue"
-    since = "1.2.0"
-    required = ("Interface", "Paused")
-    parameters: ClassVar[dict[str, str]] = {
-        "interface": "Interface",
-        "paused": "Paused",
-        "queue": "Queue",
-        "reason": "Reason",
-    }
-
-    def __init__(
-        self,
-        interface: HeaderValue,
-        paused: HeaderValue,
-        *,
-        queue: HeaderValue = None,
-        reason: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Interface", interface), ("Paused", paused), ("Queue", queue), ("Reason", reason)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueuePenalty(DocumentedAction):
-    """The QueuePenalty action (module: app_queue; since 1.6.0)."""
-
-    name = "QueuePenalty"
-    module = "app_queue"
-    since = "1.6.0"
-    required = ("Interface", "Penalty")
-    parameters: ClassVar[dict[str, str]] = {
-        "interface": "Interface",
-        "penalty": "Penalty",
-        "queue": "Queue",
-    }
-
-    def __init__(
-        self,
-        interface: HeaderValue,
-        penalty: HeaderValue,
-        *,
-        queue: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Interface", interface), ("Penalty", penalty), ("Queue", queue)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueueReload(DocumentedAction):
-    """The QueueReload action (module: app_queue; since 1.6.2.0)."""
-
-    name = "QueueReload"
-    module = "app_queue"
-    since = "1.6.2.0"
-    parameters: ClassVar[dict[str, str]] = {
-        "queue": "Queue",
-        "members": "Members",
-        "rules": "Rules",
-        "parameters": "Parameters",
-    }
-
-    def __init__(
-        self,
-        *,
-        queue: HeaderValue = None,
-        members: HeaderValue = None,
-        rules: HeaderValue = None,
-        parameters: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Queue", queue), ("Members", members), ("Rules", rules), ("Parameters", parameters)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueueRemove(DocumentedAction):
-    """The QueueRemove action (module: app_queue; since 1.0.0)."""
-
-    name = "QueueRemove"
-    module = "app_queue"
-    since = "1.0.0"
-    required = ("Queue", "Interface")
-    parameters: ClassVar[dict[str, str]] = {"queue": "Queue", "interface": "Interface"}
-
-    def __init__(
-        self,
-        queue: HeaderValue,
-        interface: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Queue", queue), ("Interface", interface)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class QueueReset(DocumentedAction):
-    """The QueueReset action (module: app_queue; since 1.6.2.0)."""
-
-    name = "QueueReset"
-    module = "app_queue"
-    since = "1.6.2.0"
-    parameters: ClassVar[dict[str, str]] = {"queue": "Queue"}
-
-    def __init__(
-        self,
-        *,
-        queue: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Queue", queue),), action_id=action_id, **headers)
-
-
-class QueueRule(DocumentedAction):
-    """The QueueRule action (module: app_queue; since 1.6.0)."""
-
-    name = "QueueRule"
-    module = "app_queue"
-    since = "1.6.0"
-    parameters: ClassVar[dict[str, str]] = {"rule": "Rule"}
-
-    def __init__(
-        self,
-        *,
-        rule: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Rule", rule),), action_id=action_id, **headers)
-
-
-class QueueStatus(DocumentedAction):
-    """The QueueStatus action (module: app_queue; since 0.5.0)."""
-
-    name = "QueueStatus"
-    module = "app_queue"
-    since = "0.5.0"
-    parameters: ClassVar[dict[str, str]] = {"queue": "Queue", "member": "Member"}
-
-    def __init__(
-        self,
-        *,
-        queue: HeaderValue = None,
-        member: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Queue", queue), ("Member", member)), action_id=action_id, **headers)
-
-
-class QueueSummary(DocumentedAction):
-    """The QueueSummary action (module: app_queue; since 1.6.0)."""
-
-    name = "QueueSummary"
-    module = "app_queue"
-    since = "1.6.0"
-    parameters: ClassVar[dict[str, str]] = {"queue": "Queue"}
-
-    def __init__(
-        self,
-        *,
-        queue: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Queue", queue),), action_id=action_id, **headers)
-
-
-class QueueWithdrawCaller(DocumentedAction):
-    """The QueueWithdrawCaller action (module: app_queue; since 16.25.0, 18.11.0, 19.3.0)."""
-
-    name = "QueueWithdrawCaller"
-    module = "app_queue"
-    since = "16.25.0, 18.11.0, 19.3.0"
-    required = ("Queue", "Caller")
-    parameters: ClassVar[dict[str, str]] = {
-        "queue": "Queue",
-        "caller": "Caller",
-        "withdrawinfo": "WithdrawInfo",
-    }
-
-    def __init__(
-        self,
-        queue: HeaderValue,
-        caller: HeaderValue,
-        *,
-        withdrawinfo: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Queue", queue), ("Caller", caller), ("WithdrawInfo", withdrawinfo)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Redirect(DocumentedAction):
-    """The Redirect action (module: builtin; since 0.2.0)."""
-
-    name = "Redirect"
-    module = "builtin"
-    since = "0.2.0"
-    required = ("Channel", "Exten", "Context", "Priority")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "extrachannel": "ExtraChannel",
-        "exten": "Exten",
-        "extraexten": "ExtraExten",
-        "context": "Context",
-        "extracontext": "ExtraContext",
-        "priority": "Priority",
-        "extrapriority": "ExtraPriority",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        exten: HeaderValue,
-        context: HeaderValue,
-        priority: HeaderValue,
-        *,
-        extrachannel: HeaderValue = None,
-        extraexten: HeaderValue = None,
-        extracontext: HeaderValue = None,
-        extrapriority: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Channel", channel),
-                ("ExtraChannel", extrachannel),
-                ("Exten", exten),
-                ("ExtraExten", extraexten),
-                ("Context", context),
-                ("ExtraContext", extracontext),
-                ("Priority", priority),
-                ("ExtraPriority", extrapriority),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Reload(DocumentedAction):
-    """The Reload action (module: builtin; since 1.6.0)."""
-
-    name = "Reload"
-    module = "builtin"
-    since = "1.6.0"
-    parameters: ClassVar[dict[str, str]] = {"module": "Module"}
-
-    def __init__(
-        self,
-        *,
-        module: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Module", module),), action_id=action_id, **headers)
-
-
-class SendFlash(DocumentedAction):
-    """The SendFlash action (module: app_senddtmf; since 18.18.0, 20.3.0)."""
-
-    name = "SendFlash"
-    module = "app_senddtmf"
-    since = "18.18.0, 20.3.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "receive": "Receive"}
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        receive: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Receive", receive)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class SendText(DocumentedAction):
-    """The SendText action (module: builtin; since 1.6.0)."""
-
-    name = "SendText"
-    module = "builtin"
-    since = "1.6.0"
-    required = ("Channel", "Message")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "message": "Message",
-        "content_type": "Content-Type",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue,
-        message: HeaderValue,
-        *,
-        content_type: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Message", message), ("Content-Type", content_type)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Setvar(DocumentedAction):
-    """The Setvar action (module: builtin; since 1.0.0)."""
-
-    name = "Setvar"
-    module = "builtin"
-    since = "1.0.0"
-    required = ("Variable", "Value")
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "variable": "Variable",
-        "value": "Value",
-    }
-
-    def __init__(
-        self,
-        variable: HeaderValue,
-        value: HeaderValue,
-        *,
-        channel: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Variable", variable), ("Value", value)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class ShowDialPlan(DocumentedAction):
-    """The ShowDialPlan action (module: builtin; since 1.6.0)."""
-
-    name = "ShowDialPlan"
-    module = "builtin"
-    since = "1.6.0"
-    parameters: ClassVar[dict[str, str]] = {"extension": "Extension", "context": "Context"}
-
-    def __init__(
-        self,
-        *,
-        extension: HeaderValue = None,
-        context: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Extension", extension), ("Context", context)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class SorceryMemoryCacheExpire(DocumentedAction):
-    """The SorceryMemoryCacheExpire action (module: res_sorcery_memory_cache; since 13.5.0)."""
-
-    name = "SorceryMemoryCacheExpire"
-    module = "res_sorcery_memory_cache"
-    since = "13.5.0"
-    required = ("Cache",)
-    parameters: ClassVar[dict[str, str]] = {"cache": "Cache"}
-
-    def __init__(
-        self,
-        cache: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Cache", cache),), action_id=action_id, **headers)
-
-
-class SorceryMemoryCacheExpireObject(DocumentedAction):
-    """The SorceryMemoryCacheExpireObject action.
-
-    Module: res_sorcery_memory_cache; since 13.5.0.
+    channel: HeaderValue = param("Channel", kw_only=False)
+    command: HeaderValue = param("Command", kw_only=False)
+    command_id: HeaderValue = param("CommandID", default=None)
+
+
+class AOCMessage(DocumentedAction, module="builtin", since="1.8.0"):
+    """Generate an Advice of Charge message on a channel.
+
+    Args:
+        msg_type: Defines what type of AOC message to create, AOC-S, AOC-D or AOC-E Values: ``S``,
+            ``D``, ``E``. Required.
+        channel: Channel name to generate the AOC message on. This value is required unless
+            ChannelPrefix is given.
+        channel_prefix: Partial channel prefix. By using this option one can match the beginning
+            part of a channel name without having to put the entire name in. For example if a
+            channel name is SIP/snom-00000001 and this value is set to SIP/snom, then that channel
+            matches and the message will be sent. Note however that only the first matched channel
+            has the message sent on it.
+        charge_type: Defines what kind of charge this message represents for AOC-D and AOC-E.
+            Values: ``NA``, ``FREE``, ``Currency``, ``Unit``.
+        unit_amount_0: This represents the amount of units charged. The ETSI AOC standard specifies
+            that this value along with the optional UnitType value are entries in a list. To
+            accommodate this these values take an index value starting at 0 which can be used to
+            generate this list of unit entries. For example, If two unit entries were required this
+            could be achieved by setting the parameter UnitAmount(0)=1234 and UnitAmount(1)=5678.
+            Note that UnitAmount at index 0 is required when ChargeType=Unit, all other entries in
+            the list are optional.
+        unit_type_0: Defines the type of unit. ETSI AOC standard specifies this as an integer value
+            between 1 and 16, but this value is left open to accept any positive integer. Like the
+            UnitAmount parameter, this value represents a list entry and has an index parameter that
+            starts at 0.
+        currency_name: Specifies the currency's name. Note that this value is truncated after 10
+            characters.
+        currency_amount: Specifies the charge unit amount as a positive integer. This value is
+            required when ChargeType==Currency (AOC-D or AOC-E) or RateType==Duration/Flat/Volume
+            (AOC-S).
+        currency_multiplier: Specifies the currency multiplier. This value is required when
+            CurrencyAmount is given. Values: ``OneThousandth``, ``OneHundredth``, ``OneTenth``,
+            ``One``, ``Ten``, ``Hundred``, ``Thousand``.
+        total_type: Defines what kind of AOC-D total is represented. Values: ``Total``,
+            ``SubTotal``. Asterisk's default: ``Total``.
+        aoc_billing_id: Represents a billing ID associated with an AOC-D or AOC-E message. Note that
+            only the first 3 items of the enum are valid AOC-D billing IDs Values: ``Normal``,
+            ``ReverseCharge``, ``CreditCard``, ``CallFwdUnconditional``, ``CallFwdBusy``,
+            ``CallFwdNoReply``, ``CallDeflection``, ``CallTransfer``.
+        charging_association_id: Charging association identifier. This is optional for AOC-E and can
+            be set to any value between -32768 and 32767
+        charging_association_number: Represents the charging association party number. This value is
+            optional for AOC-E.
+        charging_association_plan: Integer representing the charging plan associated with the
+            ChargingAssociationNumber. The value is bits 7 through 1 of the Q.931 octet containing
+            the type-of-number and numbering-plan-identification fields.
+        charged_item: Defines what part of the call is charged in AOC-S. Usually this is set to
+            BasicCommunication, which refers to the time after the call is answered, but
+            establishment (CallAttempt) or successful establishment (CallSetup) of a call can also
+            be used. Other options are available, but these generally do not carry enough
+            information to actually calculate the price of a call. It is possible to have multiple
+            ChargedItem entries for a single call -- for example to charge for both the
+            establishment of the call and the actual call. In this case, each ChargedItem is
+            described by a ChargedItem: header and all other headers that follow it up to the next
+            ChargedItem: header. Values: ``NA``, ``SpecialArrangement``, ``BasicCommunication``,
+            ``CallAttempt``, ``CallSetup``, ``UserUserInfo``, ``SupplementaryService``.
+        rate_type: Defines how an AOC-S ChargedItem is charged. The Duration option is only
+            available when ChargedItem==BasicCommunication. Values: ``NA``, ``Free``,
+            ``FreeFromBeginning``, ``Duration``, ``Flat``, ``Volume``, ``SpecialCode``.
+        time: Specifies a positive integer which is the amount of time is paid for by one
+            CurrencyAmount. This value is required when RateType==Duration.
+        time_scale: Specifies the time multiplier. This value is required when Time is given.
+            Values: ``OneHundredthSecond``, ``OneTenthSecond``, ``Second``, ``TenSeconds``,
+            ``Minute``, ``Hour``, ``Day``.
+        granularity: Specifies a positive integer which is the size of the charged time increments.
+            This value is optional when RateType==Duration and ChargingType==StepFunction.
+        granularity_time_scale: Specifies the granularity time multiplier. This value is required
+            when Granularity is given. Values: ``OneHundredthSecond``, ``OneTenthSecond``,
+            ``Second``, ``TenSeconds``, ``Minute``, ``Hour``, ``Day``.
+        charging_type: Specifies whether the charge increases continuously with time or in
+            increments of Time or, if provided, Granularity. This value is required when
+            RateType==Duration. Values: ``ContinuousCharging``, ``StepFunction``.
+        volume_unit: Specifies the quantity of which one unit is paid for by one CurrencyAmount.
+            This value is required when RateType==Volume. Values: ``Octet``, ``Segment``,
+            ``Message``.
+        code: Specifies the charging code, which can be set to a value between 1 and 10. This value
+            is required when ChargedItem==SpecialArrangement or RateType==SpecialCode.
+
+    Module builtin, since Asterisk 1.8.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/AOCMessage/
     """
 
-    name = "SorceryMemoryCacheExpireObject"
-    module = "res_sorcery_memory_cache"
-    since = "13.5.0"
-    required = ("Cache", "Object")
-    parameters: ClassVar[dict[str, str]] = {"cache": "Cache", "object": "Object"}
-
-    def __init__(
-        self,
-        cache: HeaderValue,
-        object: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Cache", cache), ("Object", object)), action_id=action_id, **headers)
-
-
-class SorceryMemoryCachePopulate(DocumentedAction):
-    """The SorceryMemoryCachePopulate action (module: res_sorcery_memory_cache; since 13.7.0)."""
-
-    name = "SorceryMemoryCachePopulate"
-    module = "res_sorcery_memory_cache"
-    since = "13.7.0"
-    required = ("Cache",)
-    parameters: ClassVar[dict[str, str]] = {"cache": "Cache"}
-
-    def __init__(
-        self,
-        cache: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Cache", cache),), action_id=action_id, **headers)
-
-
-class SorceryMemoryCacheStale(DocumentedAction):
-    """The SorceryMemoryCacheStale action (module: res_sorcery_memory_cache; since 13.5.0)."""
-
-    name = "SorceryMemoryCacheStale"
-    module = "res_sorcery_memory_cache"
-    since = "13.5.0"
-    required = ("Cache",)
-    parameters: ClassVar[dict[str, str]] = {"cache": "Cache"}
-
-    def __init__(
-        self,
-        cache: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Cache", cache),), action_id=action_id, **headers)
-
-
-class SorceryMemoryCacheStaleObject(DocumentedAction):
-    """The SorceryMemoryCacheStaleObject action (module: res_sorcery_memory_cache; since 13.5.0)."""
-
-    name = "SorceryMemoryCacheStaleObject"
-    module = "res_sorcery_memory_cache"
-    since = "13.5.0"
-    required = ("Cache", "Object")
-    parameters: ClassVar[dict[str, str]] = {
-        "cache": "Cache",
-        "object": "Object",
-        "reload": "Reload",
-    }
-
-    def __init__(
-        self,
-        cache: HeaderValue,
-        object: HeaderValue,
-        *,
-        reload: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Cache", cache), ("Object", object), ("Reload", reload)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class Status(DocumentedAction):
-    """The Status action (module: builtin; since 0.2.0)."""
-
-    name = "Status"
-    module = "builtin"
-    since = "0.2.0"
-    parameters: ClassVar[dict[str, str]] = {
-        "channel": "Channel",
-        "variables": "Variables",
-        "allvariables": "AllVariables",
-    }
-
-    def __init__(
-        self,
-        channel: HeaderValue = None,
-        *,
-        variables: HeaderValue = None,
-        allvariables: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("Variables", variables), ("AllVariables", allvariables)),
-            action_id=action_id,
-            **headers,
-        )
+    channel: HeaderValue = param("Channel", default=None)
+    channel_prefix: HeaderValue = param("ChannelPrefix", default=None)
+    msg_type: Literal["S", "D", "E"] = param("MsgType", kw_only=False)
+    charge_type: (
+        Literal[
+            "NA",
+            "FREE",
+            "Currency",
+            "Unit",
+        ]
+        | None
+    ) = param("ChargeType", default=None)
+    unit_amount_0: HeaderValue = param("UnitAmount(0)", default=None)
+    unit_type_0: HeaderValue = param("UnitType(0)", default=None)
+    currency_name: HeaderValue = param("CurrencyName", default=None)
+    currency_amount: HeaderValue = param("CurrencyAmount", default=None)
+    currency_multiplier: (
+        Literal[
+            "OneThousandth",
+            "OneHundredth",
+            "OneTenth",
+            "One",
+            "Ten",
+            "Hundred",
+            "Thousand",
+        ]
+        | None
+    ) = param("CurrencyMultiplier", default=None)
+    total_type: Literal["Total", "SubTotal"] | None = param("TotalType", default=None)
+    aoc_billing_id: (
+        Literal[
+            "Normal",
+            "ReverseCharge",
+            "CreditCard",
+            "CallFwdUnconditional",
+            "CallFwdBusy",
+            "CallFwdNoReply",
+            "CallDeflection",
+            "CallTransfer",
+        ]
+        | None
+    ) = param("AOCBillingId", default=None)
+    charging_association_id: HeaderValue = param("ChargingAssociationId", default=None)
+    charging_association_number: HeaderValue = param("ChargingAssociationNumber", default=None)
+    charging_association_plan: HeaderValue = param("ChargingAssociationPlan", default=None)
+    charged_item: (
+        Literal[
+            "NA",
+            "SpecialArrangement",
+            "BasicCommunication",
+            "CallAttempt",
+            "CallSetup",
+            "UserUserInfo",
+            "SupplementaryService",
+        ]
+        | None
+    ) = param("ChargedItem", default=None)
+    rate_type: (
+        Literal[
+            "NA",
+            "Free",
+            "FreeFromBeginning",
+            "Duration",
+            "Flat",
+            "Volume",
+            "SpecialCode",
+        ]
+        | None
+    ) = param("RateType", default=None)
+    time: HeaderValue = param("Time", default=None)
+    time_scale: (
+        Literal[
+            "OneHundredthSecond",
+            "OneTenthSecond",
+            "Second",
+            "TenSeconds",
+            "Minute",
+            "Hour",
+            "Day",
+        ]
+        | None
+    ) = param("TimeScale", default=None)
+    granularity: HeaderValue = param("Granularity", default=None)
+    granularity_time_scale: (
+        Literal[
+            "OneHundredthSecond",
+            "OneTenthSecond",
+            "Second",
+            "TenSeconds",
+            "Minute",
+            "Hour",
+            "Day",
+        ]
+        | None
+    ) = param("GranularityTimeScale", default=None)
+    charging_type: (
+        Literal[
+            "ContinuousCharging",
+            "StepFunction",
+        ]
+        | None
+    ) = param("ChargingType", default=None)
+    volume_unit: Literal["Octet", "Segment", "Message"] | None = param("VolumeUnit", default=None)
+    code: HeaderValue = param("Code", default=None)
 
 
-class StopMixMonitor(DocumentedAction):
-    """The StopMixMonitor action (module: app_mixmonitor; since 11.0.0)."""
+class Atxfer(DocumentedAction, module="builtin", since="1.6.1.0"):
+    """Attended transfer.
 
-    name = "StopMixMonitor"
-    module = "app_mixmonitor"
-    since = "11.0.0"
-    required = ("Channel",)
-    parameters: ClassVar[dict[str, str]] = {"channel": "Channel", "mixmonitorid": "MixMonitorID"}
+    Args:
+        channel: Transferer's channel. Required.
+        exten: Extension to transfer to. Required.
+        context: Context to transfer to.
 
-    def __init__(
-        self,
-        channel: HeaderValue,
-        *,
-        mixmonitorid: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Channel", channel), ("MixMonitorID", mixmonitorid)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class UpdateConfig(DocumentedAction):
-    """The UpdateConfig action (module: builtin; since 1.4.0)."""
-
-    name = "UpdateConfig"
-    module = "builtin"
-    since = "1.4.0"
-    required = ("SrcFilename", "DstFilename")
-    parameters: ClassVar[dict[str, str]] = {
-        "srcfilename": "SrcFilename",
-        "dstfilename": "DstFilename",
-        "reload": "Reload",
-        "preserveeffectivecontext": "PreserveEffectiveContext",
-        "action_000000": "Action-000000",
-        "cat_000000": "Cat-000000",
-        "var_000000": "Var-000000",
-        "value_000000": "Value-000000",
-        "match_000000": "Match-000000",
-        "line_000000": "Line-000000",
-        "options_000000": "Options-000000",
-    }
-
-    def __init__(
-        self,
-        srcfilename: HeaderValue,
-        dstfilename: HeaderValue,
-        *,
-        reload: HeaderValue = None,
-        preserveeffectivecontext: HeaderValue = None,
-        action_000000: HeaderValue = None,
-        cat_000000: HeaderValue = None,
-        var_000000: HeaderValue = None,
-        value_000000: HeaderValue = None,
-        match_000000: HeaderValue = None,
-        line_000000: HeaderValue = None,
-        options_000000: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("SrcFilename", srcfilename),
-                ("DstFilename", dstfilename),
-                ("Reload", reload),
-                ("PreserveEffectiveContext", preserveeffectivecontext),
-                ("Action-000000", action_000000),
-                ("Cat-000000", cat_000000),
-                ("Var-000000", var_000000),
-                ("Value-000000", value_000000),
-                ("Match-000000", match_000000),
-                ("Line-000000", line_000000),
-                ("Options-000000", options_000000),
-            ),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class UserEvent(DocumentedAction):
-    """The UserEvent action (module: builtin; since 1.4.0)."""
-
-    name = "UserEvent"
-    module = "builtin"
-    since = "1.4.0"
-    required = ("UserEvent",)
-    parameters: ClassVar[dict[str, str]] = {
-        "userevent": "UserEvent",
-        "header1": "Header1",
-        "headern": "HeaderN",
-    }
-
-    def __init__(
-        self,
-        userevent: HeaderValue,
-        *,
-        header1: HeaderValue = None,
-        headern: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("UserEvent", userevent), ("Header1", header1), ("HeaderN", headern)),
-            action_id=action_id,
-            **headers,
-        )
-
-
-class VoicemailBoxSummary(DocumentedAction):
-    """The VoicemailBoxSummary action.
-
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 18.20.0, 20.5.0.
+    Module builtin, since Asterisk 1.6.1.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Atxfer/
     """
 
-    name = "VoicemailBoxSummary"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "18.20.0, 20.5.0"
-    required = ("Context", "Mailbox")
-    parameters: ClassVar[dict[str, str]] = {"context": "Context", "mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        mailbox: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Context", context), ("Mailbox", mailbox)),
-            action_id=action_id,
-            **headers,
-        )
+    channel: HeaderValue = param("Channel", kw_only=False)
+    exten: HeaderValue = param("Exten", kw_only=False)
+    context: HeaderValue = param("Context", default=None)
 
 
-class VoicemailForward(DocumentedAction):
-    """The VoicemailForward action.
+class BlindTransfer(DocumentedAction, module="builtin", since="12.0.0"):
+    """Blind transfer channel(s) to the given destination.
 
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 18.20.0, 20.5.0.
+    Args:
+        channel: Required.
+        context: (Undocumented.)
+        exten: (Undocumented.)
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BlindTransfer/
     """
 
-    name = "VoicemailForward"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "18.20.0, 20.5.0"
-    required = ("Context", "Mailbox", "Folder", "ID", "ToContext", "ToMailbox", "ToFolder")
-    parameters: ClassVar[dict[str, str]] = {
-        "context": "Context",
-        "mailbox": "Mailbox",
-        "folder": "Folder",
-        "id": "ID",
-        "tocontext": "ToContext",
-        "tomailbox": "ToMailbox",
-        "tofolder": "ToFolder",
-    }
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        mailbox: HeaderValue,
-        folder: HeaderValue,
-        id: HeaderValue,
-        tocontext: HeaderValue,
-        tomailbox: HeaderValue,
-        tofolder: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Context", context),
-                ("Mailbox", mailbox),
-                ("Folder", folder),
-                ("ID", id),
-                ("ToContext", tocontext),
-                ("ToMailbox", tomailbox),
-                ("ToFolder", tofolder),
-            ),
-            action_id=action_id,
-            **headers,
-        )
+    channel: HeaderValue = param("Channel", kw_only=False)
+    context: HeaderValue = param("Context", default=None)
+    exten: HeaderValue = param("Exten", default=None)
 
 
-class VoicemailMove(DocumentedAction):
-    """The VoicemailMove action.
+class Bridge(DocumentedAction, module="builtin", since="1.6.0"):
+    """Bridge two channels already in the PBX.
 
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 18.20.0, 20.5.0.
+    Args:
+        channel1: Channel to Bridge to Channel2. Required.
+        channel2: Channel to Bridge to Channel1. Required.
+        tone: Play courtesy tone to Channel 2. Values: ``no``, ``Channel1``, ``Channel2``, ``Both``.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Bridge/
     """
 
-    name = "VoicemailMove"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "18.20.0, 20.5.0"
-    required = ("Context", "Mailbox", "Folder", "ID", "ToFolder")
-    parameters: ClassVar[dict[str, str]] = {
-        "context": "Context",
-        "mailbox": "Mailbox",
-        "folder": "Folder",
-        "id": "ID",
-        "tofolder": "ToFolder",
-    }
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        mailbox: HeaderValue,
-        folder: HeaderValue,
-        id: HeaderValue,
-        tofolder: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (
-                ("Context", context),
-                ("Mailbox", mailbox),
-                ("Folder", folder),
-                ("ID", id),
-                ("ToFolder", tofolder),
-            ),
-            action_id=action_id,
-            **headers,
-        )
+    channel1: HeaderValue = param("Channel1", kw_only=False)
+    channel2: HeaderValue = param("Channel2", kw_only=False)
+    tone: Literal["no", "Channel1", "Channel2", "Both"] | None = param("Tone", default=None)
 
 
-class VoicemailRefresh(DocumentedAction):
-    """The VoicemailRefresh action.
+class BridgeDestroy(DocumentedAction, module="builtin", since="12.0.0"):
+    """Destroy a bridge.
 
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 12.0.0.
+    Args:
+        bridge_uniqueid: The unique ID of the bridge to destroy. Required.
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeDestroy/
     """
 
-    name = "VoicemailRefresh"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "12.0.0"
-    parameters: ClassVar[dict[str, str]] = {"context": "Context", "mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        *,
-        context: HeaderValue = None,
-        mailbox: HeaderValue = None,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Context", context), ("Mailbox", mailbox)),
-            action_id=action_id,
-            **headers,
-        )
+    bridge_uniqueid: HeaderValue = param("BridgeUniqueid", kw_only=False)
 
 
-class VoicemailRemove(DocumentedAction):
-    """The VoicemailRemove action.
+class BridgeInfo(DocumentedAction, module="builtin", since="12.0.0"):
+    """Get information about a bridge.
 
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 18.20.0, 20.5.0.
+    Args:
+        bridge_uniqueid: The unique ID of the bridge about which to retrieve information. Required.
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeInfo/
     """
 
-    name = "VoicemailRemove"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "18.20.0, 20.5.0"
-    required = ("Context", "Mailbox", "Folder", "ID")
-    parameters: ClassVar[dict[str, str]] = {
-        "context": "Context",
-        "mailbox": "Mailbox",
-        "folder": "Folder",
-        "id": "ID",
-    }
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        mailbox: HeaderValue,
-        folder: HeaderValue,
-        id: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Context", context), ("Mailbox", mailbox), ("Folder", folder), ("ID", id)),
-            action_id=action_id,
-            **headers,
-        )
+    bridge_uniqueid: HeaderValue = param("BridgeUniqueid", kw_only=False)
 
 
-class VoicemailUsersList(DocumentedAction):
-    """The VoicemailUsersList action.
+class BridgeKick(DocumentedAction, module="builtin", since="12.0.0"):
+    """Kick a channel from a bridge.
 
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 1.6.0.
+    Args:
+        channel: The channel to kick out of a bridge. Required.
+        bridge_uniqueid: The unique ID of the bridge containing the channel to destroy. This
+            parameter can be omitted, or supplied to insure that the channel is not removed from the
+            wrong bridge.
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeKick/
     """
 
-    name = "VoicemailUsersList"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "1.6.0"
+    bridge_uniqueid: HeaderValue = param("BridgeUniqueid", default=None)
+    channel: HeaderValue = param("Channel", kw_only=False)
 
 
-class VoicemailUserStatus(DocumentedAction):
-    """The VoicemailUserStatus action.
+class BridgeList(DocumentedAction, module="builtin", since="12.0.0"):
+    """Get a list of bridges in the system.
 
-    Module: app_voicemail, app_voicemail_imap, app_voicemail_odbc; since 16.0.0.
+    Args:
+        bridge_type: Optional type for filtering the resulting list of bridges.
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeList/
     """
 
-    name = "VoicemailUserStatus"
-    module = "app_voicemail, app_voicemail_imap, app_voicemail_odbc"
-    since = "16.0.0"
-    required = ("Context", "Mailbox")
-    parameters: ClassVar[dict[str, str]] = {"context": "Context", "mailbox": "Mailbox"}
-
-    def __init__(
-        self,
-        context: HeaderValue,
-        mailbox: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__(
-            (("Context", context), ("Mailbox", mailbox)),
-            action_id=action_id,
-            **headers,
-        )
+    bridge_type: HeaderValue = param("BridgeType", default=None)
 
 
-class WaitEvent(DocumentedAction):
-    """The WaitEvent action (module: builtin; since 1.4.0)."""
+class BridgeTechnologyList(DocumentedAction, module="builtin", since="12.0.0"):
+    """List available bridging technologies and their statuses.
 
-    name = "WaitEvent"
-    module = "builtin"
-    since = "1.4.0"
-    required = ("Timeout",)
-    parameters: ClassVar[dict[str, str]] = {"timeout": "Timeout"}
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeTechnologyList/
+    """
 
-    def __init__(
-        self,
-        timeout: HeaderValue,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        super().__init__((("Timeout", timeout),), action_id=action_id, **headers)
+
+class BridgeTechnologySuspend(DocumentedAction, module="builtin", since="12.0.0"):
+    """Suspend a bridging technology.
+
+    Args:
+        bridge_technology: The name of the bridging technology to suspend. Required.
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeTechnologySuspend/
+    """
+
+    bridge_technology: HeaderValue = param("BridgeTechnology", kw_only=False)
+
+
+class BridgeTechnologyUnsuspend(DocumentedAction, module="builtin", since="12.0.0"):
+    """Unsuspend a bridging technology.
+
+    Args:
+        bridge_technology: The name of the bridging technology to unsuspend. Required.
+
+    Module builtin, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/BridgeTechnologyUnsuspend/
+    """
+
+    bridge_technology: HeaderValue = param("BridgeTechnology", kw_only=False)
+
+
+class CancelAtxfer(DocumentedAction, module="builtin", since="13.18.0, 14.7.0, 15.1.0"):
+    """Cancel an attended transfer.
+
+    Args:
+        channel: The transferer channel. Required.
+
+    Module builtin, since Asterisk 13.18.0, 14.7.0, 15.1.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/CancelAtxfer/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+
+
+class Challenge(DocumentedAction, module="builtin", since="0.4.0"):
+    """Generate Challenge for MD5 Auth.
+
+    Args:
+        auth_type: Digest algorithm to use in the challenge. Valid values are: ``MD5``. Required.
+
+    Module builtin, since Asterisk 0.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Challenge/
+    """
+
+    auth_type: Literal["MD5"] = param("AuthType", kw_only=False, default="MD5", required=True)
+
+
+class Command(DocumentedAction, module="builtin", since="0.3.0"):
+    """Execute Asterisk CLI Command.
+
+    Args:
+        command: Asterisk CLI command to run. Required.
+
+    Module builtin, since Asterisk 0.3.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Command/
+    """
+
+    command: HeaderValue = param("Command", kw_only=False)
+
+
+class ConfbridgeKick(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Kick a Confbridge user.
+
+    Args:
+        conference: Required.
+        channel: If this parameter is "all", all channels will be kicked from the conference. If
+            this parameter is "participants", all non-admin channels will be kicked from the
+            conference. Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeKick/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+    channel: HeaderValue = param("Channel", kw_only=False)
+
+
+class ConfbridgeList(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """List participants in a conference.
+
+    Args:
+        conference: Conference number. Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeList/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+
+
+class ConfbridgeListRooms(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """List active conferences.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeListRooms/
+    """
+
+
+class ConfbridgeLock(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Lock a Confbridge conference.
+
+    Args:
+        conference: Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeLock/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+
+
+class ConfbridgeMute(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Mute a Confbridge user.
+
+    Args:
+        conference: Required.
+        channel: If this parameter is not a complete channel name, the first channel with this
+            prefix will be used. If this parameter is "all", all channels will be muted. If this
+            parameter is "participants", all non-admin channels will be muted. Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeMute/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+    channel: HeaderValue = param("Channel", kw_only=False)
+
+
+class ConfbridgeSetSingleVideoSrc(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Set a conference user as the single video source distributed to all other participants.
+
+    Args:
+        conference: Required.
+        channel: If this parameter is not a complete channel name, the first channel with this
+            prefix will be used. Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeSetSingleVideoSrc/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+    channel: HeaderValue = param("Channel", kw_only=False)
+
+
+class ConfbridgeStartRecord(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Start recording a Confbridge conference.
+
+    Args:
+        conference: Required.
+        record_file: (Undocumented.)
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeStartRecord/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+    record_file: HeaderValue = param("RecordFile", default=None)
+
+
+class ConfbridgeStopRecord(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Stop recording a Confbridge conference.
+
+    Args:
+        conference: Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeStopRecord/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+
+
+class ConfbridgeUnlock(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Unlock a Confbridge conference.
+
+    Args:
+        conference: Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeUnlock/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+
+
+class ConfbridgeUnmute(DocumentedAction, module="app_confbridge", since="10.0.0"):
+    """Unmute a Confbridge user.
+
+    Args:
+        conference: Required.
+        channel: If this parameter is not a complete channel name, the first channel with this
+            prefix will be used. If this parameter is "all", all channels will be unmuted. If this
+            parameter is "participants", all non-admin channels will be unmuted. Required.
+
+    Module app_confbridge, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ConfbridgeUnmute/
+    """
+
+    conference: HeaderValue = param("Conference", kw_only=False)
+    channel: HeaderValue = param("Channel", kw_only=False)
+
+
+class ControlPlayback(DocumentedAction, module="app_controlplayback", since="12.0.0"):
+    """Control the playback of a file being played to a channel.
+
+    Args:
+        channel: The name of the channel that currently has a file being played back to it.
+            Required.
+        control: Values: ``stop``, ``forward``, ``reverse``, ``pause``, ``restart``. Required.
+
+    Module app_controlplayback, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ControlPlayback/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    control: Literal[
+        "stop",
+        "forward",
+        "reverse",
+        "pause",
+        "restart",
+    ] = param("Control", kw_only=False)
+
+
+class CoreSettings(DocumentedAction, module="builtin", since="1.6.0"):
+    """Show PBX core settings (version etc).
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/CoreSettings/
+    """
+
+
+class CoreShowChannelMap(DocumentedAction, module="builtin", since="18.19.0, 20.4.0"):
+    """List all channels connected to the specified channel.
+
+    Args:
+        channel: The channel to get the mapping for. Requires a channel name.
+
+    Module builtin, since Asterisk 18.19.0, 20.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/CoreShowChannelMap/
+    """
+
+    channel: HeaderValue = param("Channel", default=None)
+
+
+class CoreShowChannels(DocumentedAction, module="builtin", since="1.6.0"):
+    """List currently active channels.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/CoreShowChannels/
+    """
+
+
+class CoreStatus(DocumentedAction, module="builtin", since="1.6.0"):
+    """Show PBX core status variables.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/CoreStatus/
+    """
+
+
+class CreateConfig(DocumentedAction, module="builtin", since="1.6.0"):
+    """Creates an empty file in the configuration directory.
+
+    Args:
+        filename: The configuration filename to create (e.g. foo.conf). Required.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/CreateConfig/
+    """
+
+    filename: HeaderValue = param("Filename", kw_only=False)
+
+
+class DAHDIDialOffhook(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Dial over DAHDI channel while offhook.
+
+    Args:
+        dahdi_channel: DAHDI channel number to dial digits. Required.
+        number: Digits to dial. Required.
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIDialOffhook/
+    """
+
+    dahdi_channel: HeaderValue = param("DAHDIChannel", kw_only=False)
+    number: HeaderValue = param("Number", kw_only=False)
+
+
+class DAHDIDNDoff(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Toggle DAHDI channel Do Not Disturb status OFF.
+
+    Args:
+        dahdi_channel: DAHDI channel number to set DND off. Required.
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIDNDoff/
+    """
+
+    dahdi_channel: HeaderValue = param("DAHDIChannel", kw_only=False)
+
+
+class DAHDIDNDon(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Toggle DAHDI channel Do Not Disturb status ON.
+
+    Args:
+        dahdi_channel: DAHDI channel number to set DND on. Required.
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIDNDon/
+    """
+
+    dahdi_channel: HeaderValue = param("DAHDIChannel", kw_only=False)
+
+
+class DAHDIHangup(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Hangup DAHDI Channel.
+
+    Args:
+        dahdi_channel: DAHDI channel number to hangup. Required.
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIHangup/
+    """
+
+    dahdi_channel: HeaderValue = param("DAHDIChannel", kw_only=False)
+
+
+class DAHDIRestart(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Fully Restart DAHDI channels (terminates calls).
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIRestart/
+    """
+
+
+class DAHDIShowChannels(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Show status of DAHDI channels.
+
+    Args:
+        dahdi_channel: Specify the specific channel number to show. Show all channels if zero or not
+            present.
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIShowChannels/
+    """
+
+    dahdi_channel: HeaderValue = param("DAHDIChannel", default=None)
+
+
+class DAHDIShowStatus(DocumentedAction, module="chan_dahdi", since="18.23.0, 20.8.0, 21.3.0"):
+    """Show status of DAHDI spans.
+
+    Module chan_dahdi, since Asterisk 18.23.0, 20.8.0, 21.3.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDIShowStatus/
+    """
+
+
+class DAHDITransfer(DocumentedAction, module="chan_dahdi", since="1.4.22"):
+    """Transfer DAHDI Channel.
+
+    Args:
+        dahdi_channel: DAHDI channel number to transfer. Required.
+
+    Module chan_dahdi, since Asterisk 1.4.22.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DAHDITransfer/
+    """
+
+    dahdi_channel: HeaderValue = param("DAHDIChannel", kw_only=False)
+
+
+class DBDel(DocumentedAction, module="builtin", since="1.6.0"):
+    """Delete DB entry.
+
+    Args:
+        family: Required.
+        key: Required.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBDel/
+    """
+
+    family: HeaderValue = param("Family", kw_only=False)
+    key: HeaderValue = param("Key", kw_only=False)
+
+
+class DBDelTree(DocumentedAction, module="builtin", since="1.6.0"):
+    """Delete DB Tree.
+
+    Args:
+        family: Required.
+        key: (Undocumented.)
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBDelTree/
+    """
+
+    family: HeaderValue = param("Family", kw_only=False)
+    key: HeaderValue = param("Key", default=None)
+
+
+class DBGet(DocumentedAction, module="builtin", since="1.2.0"):
+    """Get DB Entry.
+
+    Args:
+        family: Required.
+        key: Required.
+
+    Module builtin, since Asterisk 1.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBGet/
+    """
+
+    family: HeaderValue = param("Family", kw_only=False)
+    key: HeaderValue = param("Key", kw_only=False)
+
+
+class DBGetTree(DocumentedAction, module="builtin", since="16.28.0, 18.14.0, 19.6.0"):
+    """Get DB entries, optionally at a particular family/key.
+
+    Args:
+        family: (Undocumented.)
+        key: (Undocumented.)
+
+    Module builtin, since Asterisk 16.28.0, 18.14.0, 19.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBGetTree/
+    """
+
+    family: HeaderValue = param("Family", default=None)
+    key: HeaderValue = param("Key", default=None)
+
+
+class DBPut(DocumentedAction, module="builtin", since="1.2.0"):
+    """Put DB entry.
+
+    Args:
+        family: Required.
+        key: Required.
+        val: (Undocumented.)
+
+    Module builtin, since Asterisk 1.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DBPut/
+    """
+
+    family: HeaderValue = param("Family", kw_only=False)
+    key: HeaderValue = param("Key", kw_only=False)
+    val: HeaderValue = param("Val", default=None)
+
+
+class DeviceStateList(DocumentedAction, module="res_manager_devicestate", since="13.0.0"):
+    """List the current known device states.
+
+    Module res_manager_devicestate, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DeviceStateList/
+    """
+
+
+class DialplanExtensionAdd(DocumentedAction, module="pbx_config", since="13.0.0"):
+    """Add an extension to the dialplan.
+
+    Args:
+        context: Context where the extension will be created. The context will be created if it does
+            not already exist. Required.
+        extension: Name of the extension that will be created (may include callerid match by
+            separating with '/') Required.
+        priority: Priority being added to this extension. Must be either hint or a numerical value.
+            Required.
+        application: The application to use for this extension at the requested priority Required.
+        application_data: Arguments to the application.
+        replace: If set to 'yes', '1', 'true' or any of the other values we evaluate as true, then
+            if an extension already exists at the requested context, extension, and priority it will
+            be overwritten. Otherwise, the existing extension will remain and the action will fail.
+
+    Module pbx_config, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DialplanExtensionAdd/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    extension: HeaderValue = param("Extension", kw_only=False)
+    priority: HeaderValue = param("Priority", kw_only=False)
+    application: HeaderValue = param("Application", kw_only=False)
+    application_data: HeaderValue = param("ApplicationData", default=None)
+    replace: HeaderValue = param("Replace", default=None)
+
+
+class DialplanExtensionRemove(DocumentedAction, module="pbx_config", since="13.0.0"):
+    """Remove an extension from the dialplan.
+
+    Args:
+        context: Context of the extension being removed Required.
+        extension: Name of the extension being removed (may include callerid match by separating
+            with '/') Required.
+        priority: If provided, only remove this priority from the extension instead of all
+            priorities in the extension.
+
+    Module pbx_config, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/DialplanExtensionRemove/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    extension: HeaderValue = param("Extension", kw_only=False)
+    priority: HeaderValue = param("Priority", default=None)
+
+
+class Events(DocumentedAction, module="builtin", since="0.9.0"):
+    """Control Event Flow.
+
+    Args:
+        event_mask: Values: ``on``, ``off``, ``system,call,log,...``. Required.
+
+    Module builtin, since Asterisk 0.9.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Events/
+    """
+
+    event_mask: HeaderValue = param("EventMask", kw_only=False)
+
+
+class ExtensionState(DocumentedAction, module="builtin", since="0.4.0"):
+    """Check Extension Status.
+
+    Args:
+        exten: Extension to check state on. Required.
+        context: Context for extension. Required.
+
+    Module builtin, since Asterisk 0.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ExtensionState/
+    """
+
+    exten: HeaderValue = param("Exten", kw_only=False)
+    context: HeaderValue = param("Context", kw_only=False)
+
+
+class ExtensionStateList(DocumentedAction, module="builtin", since="13.0.0"):
+    """List the current known extension states.
+
+    Module builtin, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ExtensionStateList/
+    """
+
+
+class FAXSession(DocumentedAction, module="res_fax", since="13.0.0"):
+    """Responds with a detailed description of a single FAX session.
+
+    Args:
+        session_number: The session ID of the fax the user is interested in. Required.
+
+    Module res_fax, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/FAXSession/
+    """
+
+    session_number: HeaderValue = param("SessionNumber", kw_only=False)
+
+
+class FAXSessions(DocumentedAction, module="res_fax", since="13.0.0"):
+    """Lists active FAX sessions.
+
+    Module res_fax, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/FAXSessions/
+    """
+
+
+class FAXStats(DocumentedAction, module="res_fax", since="13.0.0"):
+    """Responds with fax statistics.
+
+    Module res_fax, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/FAXStats/
+    """
+
+
+class Filter(DocumentedAction, module="builtin", since="10.0.0"):
+    """Dynamically add filters for the current manager session.
+
+    Args:
+        filter: The match expression to be applied to the event. See the manager.conf.sample file in
+            the configs/samples directory of the Asterisk source tree for more information.
+        operation: Values: ``Add``.
+        match_criteria: Advanced match criteria. If not specified, the Filter parameter is assumed
+            to be a regular expression and will be matched against the entire event payload. Syntax:
+            [name(<event_name>)][,header(<header_name>)][,<match_method>] One of each of the
+            following may be specified separated by commas. Values: ``action(include|exclude)``,
+            ``name(<event_name>)``, ``header(<header_name>)``, ``<match_method>``.
+
+    Module builtin, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Filter/
+    """
+
+    operation: Literal["Add"] = param("Operation", default="Add")
+    match_criteria: HeaderValue = param("MatchCriteria", default=None)
+    filter: HeaderValue = param("Filter", kw_only=False, default=None)
+
+
+class GetConfig(DocumentedAction, module="builtin", since="1.4.0"):
+    """Retrieve configuration.
+
+    Args:
+        filename: Configuration filename (e.g. foo.conf). Required.
+        category: Category in configuration file.
+        filter: A comma separated list of name_regex=value_regex expressions which will cause only
+            categories whose variables match all expressions to be considered. The special variable
+            name TEMPLATES can be used to control whether templates are included. Passing include as
+            the value will include templates along with normal categories. Passing restrict as the
+            value will restrict the operation to ONLY templates. Not specifying a TEMPLATES
+            expression results in the default behavior which is to not include templates.
+
+    Module builtin, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/GetConfig/
+    """
+
+    filename: HeaderValue = param("Filename", kw_only=False)
+    category: HeaderValue = param("Category", default=None)
+    filter: HeaderValue = param("Filter", default=None)
+
+
+class GetConfigJSON(DocumentedAction, module="builtin", since="1.6.0"):
+    """Retrieve configuration (JSON format).
+
+    Args:
+        filename: Configuration filename (e.g. foo.conf). Required.
+        category: Category in configuration file.
+        filter: (Undocumented.)
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/GetConfigJSON/
+    """
+
+    filename: HeaderValue = param("Filename", kw_only=False)
+    category: HeaderValue = param("Category", default=None)
+    filter: HeaderValue = param("Filter", default=None)
+
+
+class Getvar(DocumentedAction, module="builtin", since="1.0.0"):
+    """Gets a channel variable or function value.
+
+    Args:
+        variable: Variable name, function or expression. Required.
+        channel: Channel to read variable from.
+
+    Module builtin, since Asterisk 1.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Getvar/
+    """
+
+    channel: HeaderValue = param("Channel", default=None)
+    variable: HeaderValue = param("Variable", kw_only=False)
+
+
+class Hangup(DocumentedAction, module="builtin", since="0.2.0"):
+    """Hangup channel.
+
+    Args:
+        channel: The exact channel name to be hungup, or to use a regular expression, set this
+            parameter to: /regex/ Example exact channel: SIP/provider-0000012a Example regular
+            expression: /^SIP/provider-.*$/ Required.
+        cause: Numeric hangup cause.
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Hangup/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    cause: HeaderValue = param("Cause", default=None)
+
+
+class IAXnetstats(DocumentedAction, module="chan_iax2", since="1.2.0"):
+    """Show IAX Netstats.
+
+    Module chan_iax2, since Asterisk 1.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/IAXnetstats/
+    """
+
+
+class IAXpeerlist(DocumentedAction, module="chan_iax2", since="1.6.0"):
+    """List IAX Peers.
+
+    Module chan_iax2, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/IAXpeerlist/
+    """
+
+
+class IAXpeers(DocumentedAction, module="chan_iax2", since="0.3.0"):
+    """List IAX peers.
+
+    Module chan_iax2, since Asterisk 0.3.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/IAXpeers/
+    """
+
+
+class IAXregistry(DocumentedAction, module="chan_iax2", since="1.6.2.0"):
+    """Show IAX registrations.
+
+    Module chan_iax2, since Asterisk 1.6.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/IAXregistry/
+    """
+
+
+class JabberSend(DocumentedAction, module="res_xmpp", since="1.4.0"):
+    """Sends a message to a Jabber Client.
+
+    Args:
+        jabber: Client or transport Asterisk uses to connect to JABBER. Required.
+        jid: XMPP/Jabber JID (Name) of recipient. Required.
+        message: Message to be sent to the buddy. Required.
+
+    Module res_xmpp, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/JabberSend/
+    """
+
+    jabber: HeaderValue = param("Jabber", kw_only=False)
+    jid: HeaderValue = param("JID", kw_only=False)
+    message: HeaderValue = param("Message", kw_only=False)
+
+
+class ListCategories(DocumentedAction, module="builtin", since="1.6.0"):
+    """List categories in configuration file.
+
+    Args:
+        filename: Configuration filename (e.g. foo.conf). Required.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ListCategories/
+    """
+
+    filename: HeaderValue = param("Filename", kw_only=False)
+
+
+class ListCommands(DocumentedAction, module="builtin", since="1.0.0"):
+    """List available manager commands.
+
+    Module builtin, since Asterisk 1.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ListCommands/
+    """
+
+
+class LocalOptimizeAway(DocumentedAction, module="builtin", since="1.8.0"):
+    """Optimize away a local channel when possible.
+
+    Args:
+        channel: The channel name to optimize away. Required.
+
+    Module builtin, since Asterisk 1.8.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/LocalOptimizeAway/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+
+
+class LoggerRotate(DocumentedAction, module="builtin", since="13.0.0"):
+    """Reload and rotate the Asterisk logger.
+
+    Module builtin, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/LoggerRotate/
+    """
+
+
+class Login(LoginAction, module="builtin", since="0.2.0"):
+    """Login Manager.
+
+    Args:
+        username: Username to login with as specified in manager.conf. Required.
+        secret: Plain text secret to login with as specified in manager.conf.
+        challenge: The value of a Challenge response: the Key is computed from it and the secret
+            (``md5hex(challenge + secret)``), and the secret itself is not sent.
+        auth_type: Authorization type. Valid values are: ``plain``, ``MD5``.
+        key: Key to use with MD5 authentication. To create the key, you must initialize a new MD5
+            hash, call the Challenge AMI action, update the hash with the response, then update the
+            hash with the secret as specified in manager.conf. The key value must be the final
+            result of the hash as a 32 character lower-case hex string without any "0x" prepended.
+            See the description for an example of creating a key in Python.
+        events: The events this session receives: True (``on``), False (``off``), a list of classes
+            (``["call", "system"]``) or the header's text. Values: ``on``, ``off``,
+            ``system,call,log,...``.
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Login/
+    """
+
+    auth_type: Literal["plain", "MD5"] | None = param("AuthType", default=None)
+    username: str = param("Username", kw_only=False)
+    secret: str = param("Secret", kw_only=False, required=False)
+    challenge: str | None = param(None, kw_only=False, default=None)
+    key: HeaderValue = param("Key", default=None)
+    events: bool | str | list[str] | None = param("Events", default=None)
+
+
+class Logoff(DocumentedAction, module="builtin", since="0.2.0"):
+    """Logoff Manager.
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Logoff/
+    """
+
+
+class MailboxCount(DocumentedAction, module="builtin", since="0.5.0"):
+    """Check Mailbox Message Count.
+
+    Args:
+        mailbox: Full mailbox ID mailbox@vm-context. Required.
+
+    Module builtin, since Asterisk 0.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MailboxCount/
+    """
+
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+
+
+class MailboxStatus(DocumentedAction, module="builtin", since="0.4.0"):
+    """Check mailbox.
+
+    Args:
+        mailbox: Full mailbox ID mailbox@vm-context. Required.
+
+    Module builtin, since Asterisk 0.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MailboxStatus/
+    """
+
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+
+
+class MeetmeList(DocumentedAction, module="app_meetme", since="1.6.0"):
+    """List participants in a conference.
+
+    Args:
+        conference: Conference number.
+
+    Module app_meetme, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MeetmeList/
+    """
+
+    conference: HeaderValue = param("Conference", default=None)
+
+
+class MeetmeListRooms(DocumentedAction, module="app_meetme", since="10.0.0"):
+    """List active conferences.
+
+    Module app_meetme, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MeetmeListRooms/
+    """
+
+
+class MeetmeMute(DocumentedAction, module="app_meetme", since="1.4.0"):
+    """Mute a Meetme user.
+
+    Args:
+        meetme: Required.
+        usernum: Required.
+
+    Module app_meetme, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MeetmeMute/
+    """
+
+    meetme: HeaderValue = param("Meetme", kw_only=False)
+    usernum: HeaderValue = param("Usernum", kw_only=False)
+
+
+class MeetmeUnmute(DocumentedAction, module="app_meetme", since="1.4.0"):
+    """Unmute a Meetme user.
+
+    Args:
+        meetme: Required.
+        usernum: Required.
+
+    Module app_meetme, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MeetmeUnmute/
+    """
+
+    meetme: HeaderValue = param("Meetme", kw_only=False)
+    usernum: HeaderValue = param("Usernum", kw_only=False)
+
+
+class MessageSend(DocumentedAction, module="builtin", since="11.0.0"):
+    """Send an out of call message to an endpoint.
+
+    Args:
+        destination: A To URI for the message. If Destination is provided, the To parameter can also
+            be supplied and may alter the message based on the specified message technology. For
+            backwards compatibility, if Destination is not provided, the To parameter must be
+            provided and will be used as the message destination.
+        to: A To URI for the message if needed for the message technology being used to send this
+            message. This can be a SIP(S) URI, such as Alice <sip:alice@atlanta.com>, or a string in
+            the format alice@atlanta.com. This parameter is required if the Destination parameter is
+            not provided.
+        from_: A From URI for the message if needed for the message technology being used to send
+            this message.
+        body: The message body text. This must not contain any newlines as that conflicts with the
+            AMI protocol.
+        base64_body: Text bodies requiring the use of newlines have to be base64 encoded in this
+            field. Base64Body will be decoded before being sent out. Base64Body takes precedence
+            over Body.
+        variable: Message variable to set, multiple Variable: headers are allowed. The header value
+            is a comma separated list of name=value pairs.
+
+    Module builtin, since Asterisk 11.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MessageSend/
+    """
+
+    destination: HeaderValue = param("Destination", default=None)
+    to: HeaderValue = param("To", default=None)
+    from_: HeaderValue = param("From", default=None)
+    body: HeaderValue = param("Body", default=None)
+    base64_body: HeaderValue = param("Base64Body", default=None)
+    variable: HeaderValue = param("Variable", default=None)
+
+
+class MixMonitor(DocumentedAction, module="app_mixmonitor", since="11.0.0"):
+    """Record a call and mix the audio during the recording. Use of StopMixMonitor is required to
+    guarantee the audio file is available for processing during dialplan execution.
+
+    Args:
+        channel: Used to specify the channel to record. Required.
+        file: Is the name of the file created in the monitor spool directory. Defaults to the same
+            name as the channel (with slashes replaced with dashes). This argument is optional if
+            you specify to record unidirectional audio with either the r(filename) or t(filename)
+            options in the options field. If neither MIXMONITOR_FILENAME or this parameter is set,
+            the mixed stream won't be recorded.
+        options: Options that apply to the MixMonitor in the same way as they would apply if invoked
+            from the MixMonitor application. For a list of available options, see the documentation
+            for the mixmonitor application.
+        command: Will be executed when the recording is over. Any strings matching ^{X} will be
+            unescaped to X. All variables will be evaluated at the time MixMonitor is called.
+
+    Module app_mixmonitor, since Asterisk 11.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MixMonitor/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    file: HeaderValue = param("File", default=None)
+    options: HeaderValue = param("Options", default=None)
+    command: HeaderValue = param("Command", default=None)
+
+
+class MixMonitorMute(DocumentedAction, module="app_mixmonitor", since="1.8.0"):
+    """Mute / unMute a Mixmonitor recording.
+
+    Args:
+        channel: Used to specify the channel to mute. Required.
+        direction: Which part of the recording to mute: read, write or both (from channel, to
+            channel or both channels).
+        state: Turn mute on or off : 1 to turn on, 0 to turn off.
+
+    Module app_mixmonitor, since Asterisk 1.8.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MixMonitorMute/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    direction: HeaderValue = param("Direction", default=None)
+    state: HeaderValue = param("State", default=None)
+
+
+class ModuleCheck(DocumentedAction, module="builtin", since="1.6.0"):
+    """Check if module is loaded.
+
+    Args:
+        module_: Asterisk module name (not including extension). Required.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ModuleCheck/
+    """
+
+    module_: HeaderValue = param("Module", kw_only=False)
+
+
+class ModuleLoad(DocumentedAction, module="builtin", since="1.6.0"):
+    """Module management.
+
+    Args:
+        load_type: The operation to be done on module. Subsystem identifiers may only be reloaded.
+            If no module is specified for a reload loadtype, all modules are reloaded. Values:
+            ``load``, ``unload``, ``reload``, ``refresh``. Required.
+        module_: Asterisk module name (including .so extension) or subsystem identifier: ``cdr``,
+            ``dnsmgr``, ``extconfig``, ``enum``, ``acl``, ``manager``, ``http``, ``logger``,
+            ``features``, ``dsp``, ``udptl``, ``indications``, ``cel``, ``plc``.
+        recursive: For refresh operations, attempt to recursively unload any other modules that are
+            dependent on this module, if that would allow it to successfully unload, and load them
+            again afterwards.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ModuleLoad/
+    """
+
+    module_: (
+        Literal[
+            "cdr",
+            "dnsmgr",
+            "extconfig",
+            "enum",
+            "acl",
+            "manager",
+            "http",
+            "logger",
+            "features",
+            "dsp",
+            "udptl",
+            "indications",
+            "cel",
+            "plc",
+        ]
+        | None
+    ) = param("Module", default=None)
+    load_type: Literal["load", "unload", "reload", "refresh"] = param("LoadType", kw_only=False)
+    recursive: HeaderValue = param("Recursive", default=None)
+
+
+class MuteAudio(DocumentedAction, module="res_mutestream", since="1.8.0"):
+    """Mute an audio stream.
+
+    Args:
+        channel: The channel you want to mute. Required.
+        direction: Values: ``in``, ``out``, ``all``. Required.
+        state: Values: ``on``, ``off``. Required.
+
+    Module res_mutestream, since Asterisk 1.8.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MuteAudio/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    direction: Literal["in", "out", "all"] = param("Direction", kw_only=False)
+    state: Literal["on", "off"] = param("State", kw_only=False)
+
+
+class MWIDelete(DocumentedAction, module="res_mwi_external_ami", since="12.1.0"):
+    """Delete selected mailboxes.
+
+    Args:
+        mailbox: Mailbox ID in the form of /regex/ for all mailboxes matching the regular
+            expression. Otherwise it is for a specific mailbox. Required.
+
+    Module res_mwi_external_ami, since Asterisk 12.1.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MWIDelete/
+    """
+
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+
+
+class MWIGet(DocumentedAction, module="res_mwi_external_ami", since="12.1.0"):
+    """Get selected mailboxes with message counts.
+
+    Args:
+        mailbox: Mailbox ID in the form of /regex/ for all mailboxes matching the regular
+            expression. Otherwise it is for a specific mailbox. Required.
+
+    Module res_mwi_external_ami, since Asterisk 12.1.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MWIGet/
+    """
+
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+
+
+class MWIUpdate(DocumentedAction, module="res_mwi_external_ami", since="12.1.0"):
+    """Update the mailbox message counts.
+
+    Args:
+        mailbox: Specific mailbox ID. Required.
+        old_messages: The number of old messages in the mailbox. Defaults to zero if missing.
+        new_messages: The number of new messages in the mailbox. Defaults to zero if missing.
+
+    Module res_mwi_external_ami, since Asterisk 12.1.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/MWIUpdate/
+    """
+
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+    old_messages: HeaderValue = param("OldMessages", default=None)
+    new_messages: HeaderValue = param("NewMessages", default=None)
+
+
+class Originate(DocumentedAction, module="builtin", since="0.2.0"):
+    """Originate a call.
+
+    Args:
+        channel: Channel name to call. Required.
+        exten: Extension to use (requires Context and Priority)
+        context: Context to use (requires Exten and Priority)
+        priority: Priority to use (requires Exten and Context)
+        application: Application to execute.
+        data: Data to use (requires Application).
+        timeout: How long to wait for call to be answered (in ms.). Asterisk's default: ``30000``.
+        caller_id: Caller ID to be set on the outgoing channel.
+        variable: Channel variable to set, multiple Variable: headers are allowed.
+        account: Account code.
+        early_media: Set to true to force call bridge on early media..
+        async_: Set to true for fast origination.
+        codecs: Comma-separated list of codecs to use for this call.
+        channel_id: Channel UniqueId to be set on the channel.
+        other_channel_id: Channel UniqueId to be set on the second local channel.
+        pre_dial_go_sub: PreDialGoSub Context,Extension,Priority to set options/headers needed
+            before start the outgoing extension
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Originate/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    exten: HeaderValue = param("Exten", default=None)
+    context: HeaderValue = param("Context", default=None)
+    priority: HeaderValue = param("Priority", default=None)
+    application: HeaderValue = param("Application", default=None)
+    data: HeaderValue = param("Data", default=None)
+    timeout: HeaderValue = param("Timeout", default=None)
+    caller_id: HeaderValue = param("CallerID", default=None)
+    variable: HeaderValue = param("Variable", default=None)
+    account: HeaderValue = param("Account", default=None)
+    early_media: HeaderValue = param("EarlyMedia", default=None)
+    async_: HeaderValue = param("Async", default=None)
+    codecs: HeaderValue = param("Codecs", default=None)
+    channel_id: HeaderValue = param("ChannelId", default=None)
+    other_channel_id: HeaderValue = param("OtherChannelId", default=None)
+    pre_dial_go_sub: HeaderValue = param("PreDialGoSub", default=None)
+
+
+class Park(DocumentedAction, module="parking_manager", since="1.4.0"):
+    """Park a channel.
+
+    Args:
+        channel: Channel name to park. Required.
+        timeout_channel: Channel name to use when constructing the dial string that will be dialed
+            if the parked channel times out. If TimeoutChannel is in a two party bridge with
+            Channel, then TimeoutChannel will receive an announcement and be treated as having
+            parked Channel in the same manner as the Park Call DTMF feature.
+        announce_channel: If specified, then this channel will receive an announcement when Channel
+            is parked if AnnounceChannel is in a state where it can receive announcements
+            (AnnounceChannel must be bridged). AnnounceChannel has no bearing on the actual state of
+            the parked call.
+        timeout: Overrides the timeout of the parking lot for this park action. Specified in
+            milliseconds, but will be converted to seconds. Use a value of 0 to disable the timeout.
+        parkinglot: The parking lot to use when parking the channel
+        parking_space: The parking space extension in the parking lot. If the space is already in
+            use then execution will continue at the next priority.
+
+    Module parking_manager, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Park/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    timeout_channel: HeaderValue = param("TimeoutChannel", default=None)
+    announce_channel: HeaderValue = param("AnnounceChannel", default=None)
+    timeout: HeaderValue = param("Timeout", default=None)
+    parkinglot: HeaderValue = param("Parkinglot", default=None)
+    parking_space: HeaderValue = param("ParkingSpace", default=None)
+
+
+class ParkedCalls(DocumentedAction, module="parking_manager", since="0.7.2"):
+    """List parked calls.
+
+    Args:
+        parking_lot: If specified, only show parked calls from the parking lot with this name.
+
+    Module parking_manager, since Asterisk 0.7.2.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ParkedCalls/
+    """
+
+    parking_lot: HeaderValue = param("ParkingLot", default=None)
+
+
+class Parkinglots(DocumentedAction, module="parking_manager", since="11.0.0"):
+    """Get a list of parking lots.
+
+    Module parking_manager, since Asterisk 11.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Parkinglots/
+    """
+
+
+class Ping(DocumentedAction, module="builtin", since="0.2.0"):
+    """Keepalive command.
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Ping/
+    """
+
+
+class PJSIPHangup(DocumentedAction, module="chan_pjsip", since="18.21.0, 20.6.0, 21.1.0"):
+    """Hangup an incoming PJSIP channel with a SIP response code.
+
+    Args:
+        channel: The exact channel name to be hungup, or to use a regular expression, set this
+            parameter to: /regex/ Example exact channel: SIP/provider-0000012a Example regular
+            expression: /^SIP/provider-.*$/ Required.
+        cause: May be one of... Values: ``Response code``, ``Response code name``. Required.
+
+    Module chan_pjsip, since Asterisk 18.21.0, 20.6.0, 21.1.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPHangup/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    cause: Literal["Response code", "Response code name"] = param("Cause", kw_only=False)
+
+
+class PJSIPNotify(DocumentedAction, module="res_pjsip_notify", since="12.0.0"):
+    """Send a NOTIFY to either an endpoint, an arbitrary URI, or inside a SIP dialog.
+
+    Args:
+        endpoint: The endpoint to which to send the NOTIFY.
+        uri: Abritrary URI to which to send the NOTIFY.
+        channel: Channel name to send the NOTIFY. Must be a PJSIP channel.
+        option: The config section name from pjsip_notify.conf to use. One of Option or Variable
+            must be specified.
+        variable: Appends variables as headers/content to the NOTIFY. If the variable is named
+            Content, then the value will compose the body of the message if another variable sets
+            Content-Type. name=value One of Option or Variable must be specified.
+
+    Module res_pjsip_notify, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPNotify/
+    """
+
+    endpoint: HeaderValue = param("Endpoint", default=None)
+    uri: HeaderValue = param("URI", default=None)
+    channel: HeaderValue = param("channel", default=None)
+    option: HeaderValue = param("Option", default=None)
+    variable: HeaderValue = param("Variable", default=None)
+
+
+class PJSIPQualify(DocumentedAction, module="res_pjsip", since="12.0.0"):
+    """Qualify a chan_pjsip endpoint.
+
+    Args:
+        endpoint: The endpoint you want to qualify. Required.
+
+    Module res_pjsip, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPQualify/
+    """
+
+    endpoint: HeaderValue = param("Endpoint", kw_only=False)
+
+
+class PJSIPRegister(DocumentedAction, module="res_pjsip_outbound_registration", since="13.2.0"):
+    """Register an outbound registration.
+
+    Args:
+        registration: The outbound registration to register or '*all' to register them all.
+            Required.
+
+    Module res_pjsip_outbound_registration, since Asterisk 13.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPRegister/
+    """
+
+    registration: HeaderValue = param("Registration", kw_only=False)
+
+
+class PJSIPSetMaintenance(
+    DocumentedAction,
+    module="res_pjsip_maintenance",
+    since="20.20.0, 22.10.0, 23.4.0",
+):
+    """Enable or disable maintenance mode for a PJSIP endpoint.
+
+    Args:
+        endpoint: The PJSIP endpoint name, or all to toggle maintenance mode for every configured
+            endpoint. Required.
+        state: Desired maintenance state. Values: ``on``, ``off``. Required.
+
+    Module res_pjsip_maintenance, since Asterisk 20.20.0, 22.10.0, 23.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPSetMaintenance/
+    """
+
+    endpoint: HeaderValue = param("Endpoint", kw_only=False)
+    state: Literal["on", "off"] = param("State", kw_only=False)
+
+
+class PJSIPShowAors(DocumentedAction, module="res_pjsip", since="16.0.0"):
+    """Lists PJSIP AORs.
+
+    Module res_pjsip, since Asterisk 16.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowAors/
+    """
+
+
+class PJSIPShowAuths(DocumentedAction, module="res_pjsip", since="16.0.0"):
+    """Lists PJSIP Auths.
+
+    Module res_pjsip, since Asterisk 16.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowAuths/
+    """
+
+
+class PJSIPShowContacts(DocumentedAction, module="res_pjsip", since="16.0.0"):
+    """Lists PJSIP Contacts.
+
+    Module res_pjsip, since Asterisk 16.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowContacts/
+    """
+
+
+class PJSIPShowEndpoint(DocumentedAction, module="res_pjsip", since="12.0.0"):
+    """Detail listing of an endpoint and its objects.
+
+    Args:
+        endpoint: The endpoint to list. Required.
+
+    Module res_pjsip, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowEndpoint/
+    """
+
+    endpoint: HeaderValue = param("Endpoint", kw_only=False)
+
+
+class PJSIPShowEndpoints(DocumentedAction, module="res_pjsip", since="12.0.0"):
+    """Lists PJSIP endpoints.
+
+    Module res_pjsip, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowEndpoints/
+    """
+
+
+class PJSIPShowMaintenance(
+    DocumentedAction,
+    module="res_pjsip_maintenance",
+    since="20.20.0, 22.10.0, 23.4.0",
+):
+    """Show maintenance mode status for PJSIP endpoints.
+
+    Args:
+        endpoint: If specified, show the status for this endpoint only. If omitted, list all
+            endpoints currently in maintenance mode.
+
+    Module res_pjsip_maintenance, since Asterisk 20.20.0, 22.10.0, 23.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowMaintenance/
+    """
+
+    endpoint: HeaderValue = param("Endpoint", default=None)
+
+
+class PJSIPShowRegistrationInboundContactStatuses(
+    DocumentedAction,
+    module="res_pjsip_registrar",
+    since="13.14.0, 14.3.0",
+):
+    """Lists ContactStatuses for PJSIP inbound registrations.
+
+    Module res_pjsip_registrar, since Asterisk 13.14.0, 14.3.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowRegistrationInboundContactStatuses/
+    """
+
+
+class PJSIPShowRegistrationsInbound(DocumentedAction, module="res_pjsip_registrar", since="12.0.0"):
+    """Lists PJSIP inbound registrations.
+
+    Module res_pjsip_registrar, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowRegistrationsInbound/
+    """
+
+
+class PJSIPShowRegistrationsOutbound(
+    DocumentedAction,
+    module="res_pjsip_outbound_registration",
+    since="12.0.0",
+):
+    """Lists PJSIP outbound registrations.
+
+    Module res_pjsip_outbound_registration, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowRegistrationsOutbound/
+    """
+
+
+class PJSIPShowResourceLists(DocumentedAction, module="res_pjsip_pubsub", since="13.0.0"):
+    """Displays settings for configured resource lists.
+
+    Module res_pjsip_pubsub, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowResourceLists/
+    """
+
+
+class PJSIPShowSubscriptionsInbound(DocumentedAction, module="res_pjsip_pubsub", since="12.0.0"):
+    """Lists inbound subscriptions.
+
+    Module res_pjsip_pubsub, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowSubscriptionsInbound/
+    """
+
+
+class PJSIPShowSubscriptionsOutbound(DocumentedAction, module="res_pjsip_pubsub", since="12.0.0"):
+    """Lists outbound subscriptions.
+
+    Module res_pjsip_pubsub, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPShowSubscriptionsOutbound/
+    """
+
+
+class PJSIPUnregister(DocumentedAction, module="res_pjsip_outbound_registration", since="12.0.0"):
+    """Unregister an outbound registration.
+
+    Args:
+        registration: The outbound registration to unregister or '*all' to unregister them all.
+            Required.
+
+    Module res_pjsip_outbound_registration, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PJSIPUnregister/
+    """
+
+    registration: HeaderValue = param("Registration", kw_only=False)
+
+
+class PlayDTMF(DocumentedAction, module="app_senddtmf", since="1.4.0"):
+    """Play DTMF signal on a specific channel.
+
+    Args:
+        channel: Channel name to send digit to. Required.
+        digit: The DTMF digit to play. Required.
+        duration: The duration, in milliseconds, of the digit to be played.
+        receive: Emulate receiving DTMF on this channel instead of sending it out.
+
+    Module app_senddtmf, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PlayDTMF/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    digit: HeaderValue = param("Digit", kw_only=False)
+    duration: HeaderValue = param("Duration", default=None)
+    receive: HeaderValue = param("Receive", default=None)
+
+
+class PlayMF(DocumentedAction, module="app_mf", since="16.21.0, 18.7.0, 19.0.0"):
+    """Play MF digit on a specific channel.
+
+    Args:
+        channel: Channel name to send digit to. Required.
+        digit: The MF digit to play. Required.
+        duration: The duration, in milliseconds, of the digit to be played.
+
+    Module app_mf, since Asterisk 16.21.0, 18.7.0, 19.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PlayMF/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    digit: HeaderValue = param("Digit", kw_only=False)
+    duration: HeaderValue = param("Duration", default=None)
+
+
+class PresenceState(DocumentedAction, module="builtin", since="11.0.0"):
+    """Check Presence State.
+
+    Args:
+        provider: Presence Provider to check the state of Required.
+
+    Module builtin, since Asterisk 11.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PresenceState/
+    """
+
+    provider: HeaderValue = param("Provider", kw_only=False)
+
+
+class PresenceStateList(DocumentedAction, module="res_manager_presencestate", since="13.0.0"):
+    """List the current known presence states.
+
+    Module res_manager_presencestate, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PresenceStateList/
+    """
+
+
+class PRIDebugFileSet(DocumentedAction, module="chan_dahdi", since="13.0.0"):
+    """Set the file used for PRI debug message output.
+
+    Args:
+        file: Path of file to write debug output. Required.
+
+    Module chan_dahdi, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PRIDebugFileSet/
+    """
+
+    file: HeaderValue = param("File", kw_only=False)
+
+
+class PRIDebugFileUnset(DocumentedAction, module="chan_dahdi", since="13.0.0"):
+    """Disables file output for PRI debug messages.
+
+    Module chan_dahdi, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PRIDebugFileUnset/
+    """
+
+
+class PRIDebugSet(DocumentedAction, module="chan_dahdi", since="13.0.0"):
+    """Set PRI debug levels for a span.
+
+    Args:
+        span: Which span to affect. Required.
+        level: What debug level to set. May be a numerical value or a text value from the list below
+            Values: ``off``, ``on``, ``hex``, ``intense``. Required.
+
+    Module chan_dahdi, since Asterisk 13.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PRIDebugSet/
+    """
+
+    span: HeaderValue = param("Span", kw_only=False)
+    level: Literal["off", "on", "hex", "intense"] = param("Level", kw_only=False)
+
+
+class PRIShowSpans(DocumentedAction, module="chan_dahdi", since="10.0.0"):
+    """Show status of PRI spans.
+
+    Args:
+        span: Specify the specific span to show. Show all spans if zero or not present.
+
+    Module chan_dahdi, since Asterisk 10.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/PRIShowSpans/
+    """
+
+    span: HeaderValue = param("Span", default=None)
+
+
+class QueueAdd(DocumentedAction, module="app_queue", since="1.0.0"):
+    """Add interface to queue.
+
+    Args:
+        queue: Queue's name. Required.
+        interface: The name of the interface (tech/name) to add to the queue. Required.
+        penalty: A penalty (number) to apply to this member. Asterisk will distribute calls to
+            members with higher penalties only after attempting to distribute calls to those with
+            lower penalty.
+        paused: To pause or not the member initially (true/false or 1/0).
+        reason: Text description why the member is paused.
+        member_name: Text alias for the interface.
+        state_interface: (Undocumented.)
+
+    Module app_queue, since Asterisk 1.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueAdd/
+    """
+
+    queue: HeaderValue = param("Queue", kw_only=False)
+    interface: HeaderValue = param("Interface", kw_only=False)
+    penalty: HeaderValue = param("Penalty", default=None)
+    paused: HeaderValue = param("Paused", default=None)
+    reason: HeaderValue = param("Reason", default=None)
+    member_name: HeaderValue = param("MemberName", default=None)
+    state_interface: HeaderValue = param("StateInterface", default=None)
+
+
+class QueueChangePriorityCaller(DocumentedAction, module="app_queue", since="15.0.0"):
+    """Change priority of a caller on queue.
+
+    Args:
+        queue: The name of the queue to take action on. Required.
+        caller: The caller (channel) to change priority on queue. Required.
+        priority: Priority value for change for caller on queue. Required.
+        immediate: When set to yes will cause the priority change to be reflected immediately,
+            causing the channel to change position within the queue.
+
+    Module app_queue, since Asterisk 15.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueChangePriorityCaller/
+    """
+
+    queue: HeaderValue = param("Queue", kw_only=False)
+    caller: HeaderValue = param("Caller", kw_only=False)
+    priority: HeaderValue = param("Priority", kw_only=False)
+    immediate: HeaderValue = param("Immediate", default=None)
+
+
+class QueueLog(DocumentedAction, module="app_queue", since="1.6.0"):
+    """Adds custom entry in queue_log.
+
+    Args:
+        queue: Required.
+        event: Required.
+        uniqueid: (Undocumented.)
+        interface: (Undocumented.)
+        message: (Undocumented.)
+
+    Module app_queue, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueLog/
+    """
+
+    queue: HeaderValue = param("Queue", kw_only=False)
+    event: HeaderValue = param("Event", kw_only=False)
+    uniqueid: HeaderValue = param("Uniqueid", default=None)
+    interface: HeaderValue = param("Interface", default=None)
+    message: HeaderValue = param("Message", default=None)
+
+
+class QueueMemberRingInUse(DocumentedAction, module="app_queue", since="11.0.0"):
+    """Set the ringinuse value for a queue member.
+
+    Args:
+        interface: Required.
+        ring_in_use: Required.
+        queue: (Undocumented.)
+
+    Module app_queue, since Asterisk 11.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueMemberRingInUse/
+    """
+
+    interface: HeaderValue = param("Interface", kw_only=False)
+    ring_in_use: HeaderValue = param("RingInUse", kw_only=False)
+    queue: HeaderValue = param("Queue", default=None)
+
+
+class QueuePause(DocumentedAction, module="app_queue", since="1.2.0"):
+    """Makes a queue member temporarily unavailable.
+
+    Args:
+        interface: The name of the interface (tech/name) to pause or unpause. Required.
+        paused: Pause or unpause the interface. Set to 'true' to pause the member or 'false' to
+            unpause. Required.
+        queue: The name of the queue in which to pause or unpause this member. If not specified, the
+            member will be paused or unpaused in all the queues it is a member of.
+        reason: Text description, returned in the event QueueMemberPause.
+
+    Module app_queue, since Asterisk 1.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueuePause/
+    """
+
+    interface: HeaderValue = param("Interface", kw_only=False)
+    paused: HeaderValue = param("Paused", kw_only=False)
+    queue: HeaderValue = param("Queue", default=None)
+    reason: HeaderValue = param("Reason", default=None)
+
+
+class QueuePenalty(DocumentedAction, module="app_queue", since="1.6.0"):
+    """Set the penalty for a queue member.
+
+    Args:
+        interface: The interface (tech/name) of the member whose penalty to change. Required.
+        penalty: The new penalty (number) for the member. Must be nonnegative. Required.
+        queue: If specified, only set the penalty for the member of this queue. Otherwise, set the
+            penalty for the member in all queues to which the member belongs.
+
+    Module app_queue, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueuePenalty/
+    """
+
+    interface: HeaderValue = param("Interface", kw_only=False)
+    penalty: HeaderValue = param("Penalty", kw_only=False)
+    queue: HeaderValue = param("Queue", default=None)
+
+
+class QueueReload(DocumentedAction, module="app_queue", since="1.6.2.0"):
+    """Reload a queue, queues, or any sub-section of a queue or queues.
+
+    Args:
+        queue: The name of the queue to take action on. If no queue name is specified, then all
+            queues are affected.
+        members: Whether to reload the queue's members. Values: ``yes``, ``no``.
+        rules: Whether to reload queuerules.conf Values: ``yes``, ``no``.
+        parameters_: Whether to reload the other queue options. Values: ``yes``, ``no``.
+
+    Module app_queue, since Asterisk 1.6.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueReload/
+    """
+
+    queue: HeaderValue = param("Queue", default=None)
+    members: Literal["yes", "no"] | None = param("Members", default=None)
+    rules: Literal["yes", "no"] | None = param("Rules", default=None)
+    parameters_: Literal["yes", "no"] | None = param("Parameters", default=None)
+
+
+class QueueRemove(DocumentedAction, module="app_queue", since="1.0.0"):
+    """Remove interface from queue.
+
+    Args:
+        queue: The name of the queue to take action on. Required.
+        interface: The interface (tech/name) to remove from queue. Required.
+
+    Module app_queue, since Asterisk 1.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueRemove/
+    """
+
+    queue: HeaderValue = param("Queue", kw_only=False)
+    interface: HeaderValue = param("Interface", kw_only=False)
+
+
+class QueueReset(DocumentedAction, module="app_queue", since="1.6.2.0"):
+    """Reset queue statistics.
+
+    Args:
+        queue: The name of the queue on which to reset statistics.
+
+    Module app_queue, since Asterisk 1.6.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueReset/
+    """
+
+    queue: HeaderValue = param("Queue", default=None)
+
+
+class QueueRule(DocumentedAction, module="app_queue", since="1.6.0"):
+    """Queue Rules.
+
+    Args:
+        rule: The name of the rule in queuerules.conf whose contents to list.
+
+    Module app_queue, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueRule/
+    """
+
+    rule: HeaderValue = param("Rule", default=None)
+
+
+class QueueStatus(DocumentedAction, module="app_queue", since="0.5.0"):
+    """Show queue status.
+
+    Args:
+        queue: Limit the response to the status of the specified queue.
+        member: Limit the response to the status of the specified member.
+
+    Module app_queue, since Asterisk 0.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueStatus/
+    """
+
+    queue: HeaderValue = param("Queue", default=None)
+    member: HeaderValue = param("Member", default=None)
+
+
+class QueueSummary(DocumentedAction, module="app_queue", since="1.6.0"):
+    """Show queue summary.
+
+    Args:
+        queue: Queue for which the summary is requested.
+
+    Module app_queue, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueSummary/
+    """
+
+    queue: HeaderValue = param("Queue", default=None)
+
+
+class QueueWithdrawCaller(DocumentedAction, module="app_queue", since="16.25.0, 18.11.0, 19.3.0"):
+    """Request to withdraw a caller from the queue back to the dialplan.
+
+    Args:
+        queue: The name of the queue to take action on. Required.
+        caller: The caller (channel) to withdraw from the queue. Required.
+        withdraw_info: Optional info to store. If the call is successfully withdrawn from the queue,
+            this information will be available in the QUEUE_WITHDRAW_INFO variable.
+
+    Module app_queue, since Asterisk 16.25.0, 18.11.0, 19.3.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/QueueWithdrawCaller/
+    """
+
+    queue: HeaderValue = param("Queue", kw_only=False)
+    caller: HeaderValue = param("Caller", kw_only=False)
+    withdraw_info: HeaderValue = param("WithdrawInfo", default=None)
+
+
+class Redirect(DocumentedAction, module="builtin", since="0.2.0"):
+    """Redirect (transfer) a call.
+
+    Args:
+        channel: Channel to redirect. Required.
+        exten: Extension to transfer to. Required.
+        context: Context to transfer to. Required.
+        priority: Priority to transfer to. Required.
+        extra_channel: Second call leg to transfer (optional).
+        extra_exten: Extension to transfer extrachannel to (optional).
+        extra_context: Context to transfer extrachannel to (optional).
+        extra_priority: Priority to transfer extrachannel to (optional).
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Redirect/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    extra_channel: HeaderValue = param("ExtraChannel", default=None)
+    exten: HeaderValue = param("Exten", kw_only=False)
+    extra_exten: HeaderValue = param("ExtraExten", default=None)
+    context: HeaderValue = param("Context", kw_only=False)
+    extra_context: HeaderValue = param("ExtraContext", default=None)
+    priority: HeaderValue = param("Priority", kw_only=False)
+    extra_priority: HeaderValue = param("ExtraPriority", default=None)
+
+
+class Reload(DocumentedAction, module="builtin", since="1.6.0"):
+    """Send a reload event.
+
+    Args:
+        module_: Name of the module to reload.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Reload/
+    """
+
+    module_: HeaderValue = param("Module", default=None)
+
+
+class SendFlash(DocumentedAction, module="app_senddtmf", since="18.18.0, 20.3.0"):
+    """Send a hook flash on a specific channel.
+
+    Args:
+        channel: Channel name to send hook flash to. Required.
+        receive: Emulate receiving a hook flash on this channel instead of sending it out.
+
+    Module app_senddtmf, since Asterisk 18.18.0, 20.3.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SendFlash/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    receive: HeaderValue = param("Receive", default=None)
+
+
+class SendText(DocumentedAction, module="builtin", since="1.6.0"):
+    """Sends a text message to channel. A content type can be optionally specified. If not set it is
+    set to an empty string allowing a custom handler to default it as it sees fit.
+
+    Args:
+        channel: Channel to send message to. Required.
+        message: Message to send. Required.
+        content_type: The type of content in the message
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SendText/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    message: HeaderValue = param("Message", kw_only=False)
+    content_type: HeaderValue = param("Content-Type", default=None)
+
+
+class Setvar(DocumentedAction, module="builtin", since="1.0.0"):
+    """Sets a channel variable or function value.
+
+    Args:
+        variable: Variable name, function or expression. Required.
+        value: Variable or function value. Required.
+        channel: Channel to set variable for.
+
+    Module builtin, since Asterisk 1.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Setvar/
+    """
+
+    channel: HeaderValue = param("Channel", default=None)
+    variable: HeaderValue = param("Variable", kw_only=False)
+    value: HeaderValue = param("Value", kw_only=False)
+
+
+class ShowDialPlan(DocumentedAction, module="builtin", since="1.6.0"):
+    """Show dialplan contexts and extensions.
+
+    Args:
+        extension: Show a specific extension.
+        context: Show a specific context.
+
+    Module builtin, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/ShowDialPlan/
+    """
+
+    extension: HeaderValue = param("Extension", default=None)
+    context: HeaderValue = param("Context", default=None)
+
+
+class SorceryMemoryCacheExpire(DocumentedAction, module="res_sorcery_memory_cache", since="13.5.0"):
+    """Expire (remove) ALL objects from a sorcery memory cache.
+
+    Args:
+        cache: The name of the cache to expire all objects from. Required.
+
+    Module res_sorcery_memory_cache, since Asterisk 13.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SorceryMemoryCacheExpire/
+    """
+
+    cache: HeaderValue = param("Cache", kw_only=False)
+
+
+class SorceryMemoryCacheExpireObject(
+    DocumentedAction,
+    module="res_sorcery_memory_cache",
+    since="13.5.0",
+):
+    """Expire (remove) an object from a sorcery memory cache.
+
+    Args:
+        cache: The name of the cache to expire the object from. Required.
+        object: The name of the object to expire. Required.
+
+    Module res_sorcery_memory_cache, since Asterisk 13.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SorceryMemoryCacheExpireObject/
+    """
+
+    cache: HeaderValue = param("Cache", kw_only=False)
+    object: HeaderValue = param("Object", kw_only=False)
+
+
+class SorceryMemoryCachePopulate(
+    DocumentedAction,
+    module="res_sorcery_memory_cache",
+    since="13.7.0",
+):
+    """Expire all objects from a memory cache and populate it with all objects from the backend.
+
+    Args:
+        cache: The name of the cache to populate. Required.
+
+    Module res_sorcery_memory_cache, since Asterisk 13.7.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SorceryMemoryCachePopulate/
+    """
+
+    cache: HeaderValue = param("Cache", kw_only=False)
+
+
+class SorceryMemoryCacheStale(DocumentedAction, module="res_sorcery_memory_cache", since="13.5.0"):
+    """Marks ALL objects in a sorcery memory cache as stale.
+
+    Args:
+        cache: The name of the cache to mark all object as stale in. Required.
+
+    Module res_sorcery_memory_cache, since Asterisk 13.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SorceryMemoryCacheStale/
+    """
+
+    cache: HeaderValue = param("Cache", kw_only=False)
+
+
+class SorceryMemoryCacheStaleObject(
+    DocumentedAction,
+    module="res_sorcery_memory_cache",
+    since="13.5.0",
+):
+    """Mark an object in a sorcery memory cache as stale.
+
+    Args:
+        cache: The name of the cache to mark the object as stale in. Required.
+        object: The name of the object to mark as stale. Required.
+        reload: If true, then immediately reload the object from the backend cache instead of
+            waiting for the next retrieval
+
+    Module res_sorcery_memory_cache, since Asterisk 13.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/SorceryMemoryCacheStaleObject/
+    """
+
+    cache: HeaderValue = param("Cache", kw_only=False)
+    object: HeaderValue = param("Object", kw_only=False)
+    reload: HeaderValue = param("Reload", default=None)
+
+
+class Status(DocumentedAction, module="builtin", since="0.2.0"):
+    """List channel status.
+
+    Args:
+        channel: The name of the channel to query for status.
+        variables: Comma , separated list of variable to include.
+        all_variables: If set to "true", the Status event will include all channel variables for the
+            requested channel(s). Values: ``true``, ``false``.
+
+    Module builtin, since Asterisk 0.2.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/Status/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False, default=None)
+    variables: HeaderValue = param("Variables", default=None)
+    all_variables: Literal["true", "false"] | None = param("AllVariables", default=None)
+
+
+class StopMixMonitor(DocumentedAction, module="app_mixmonitor", since="11.0.0"):
+    """Stop recording a call through MixMonitor, and free the recording's file handle.
+
+    Args:
+        channel: The name of the channel monitored. Required.
+        mix_monitor_id: If a valid ID is provided, then this command will stop only that specific
+            MixMonitor.
+
+    Module app_mixmonitor, since Asterisk 11.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/StopMixMonitor/
+    """
+
+    channel: HeaderValue = param("Channel", kw_only=False)
+    mix_monitor_id: HeaderValue = param("MixMonitorID", default=None)
+
+
+class UpdateConfig(DocumentedAction, module="builtin", since="1.4.0"):
+    """Update basic configuration.
+
+    Args:
+        src_filename: Configuration filename to read (e.g. foo.conf). Required.
+        dst_filename: Configuration filename to write (e.g. foo.conf) Required.
+        reload: Whether or not a reload should take place (or name of specific module).
+        preserve_effective_context: Whether the effective category contents should be preserved on
+            template change. Default is true (pre 13.2 behavior).
+        action_000000: Action to take. 0's represent 6 digit number beginning with 000000. Values:
+            ``NewCat``, ``RenameCat``, ``DelCat``, ``EmptyCat``, ``Update``, ``Delete``, ``Append``,
+            ``Insert``.
+        cat_000000: Category to operate on.
+        var_000000: Variable to work on.
+        value_000000: Value to work on.
+        match_000000: Extra match required to match line.
+        line_000000: Line in category to operate on (used with delete and insert actions).
+        options_000000: A comma separated list of action-specific options. The following actions
+            share the same options... Values: ``NewCat``, ``RenameCat``, ``DelCat``, ``EmptyCat``,
+            ``Update``, ``Delete``, ``Append``, ``Insert``.
+
+    Module builtin, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/UpdateConfig/
+    """
+
+    src_filename: HeaderValue = param("SrcFilename", kw_only=False)
+    dst_filename: HeaderValue = param("DstFilename", kw_only=False)
+    reload: HeaderValue = param("Reload", default=None)
+    preserve_effective_context: HeaderValue = param("PreserveEffectiveContext", default=None)
+    action_000000: (
+        Literal[
+            "NewCat",
+            "RenameCat",
+            "DelCat",
+            "EmptyCat",
+            "Update",
+            "Delete",
+            "Append",
+            "Insert",
+        ]
+        | None
+    ) = param("Action-000000", default=None)
+    cat_000000: HeaderValue = param("Cat-000000", default=None)
+    var_000000: HeaderValue = param("Var-000000", default=None)
+    value_000000: HeaderValue = param("Value-000000", default=None)
+    match_000000: HeaderValue = param("Match-000000", default=None)
+    line_000000: HeaderValue = param("Line-000000", default=None)
+    options_000000: (
+        Literal[
+            "NewCat",
+            "RenameCat",
+            "DelCat",
+            "EmptyCat",
+            "Update",
+            "Delete",
+            "Append",
+            "Insert",
+        ]
+        | None
+    ) = param("Options-000000", default=None)
+
+
+class UserEvent(DocumentedAction, module="builtin", since="1.4.0"):
+    """Send an arbitrary event.
+
+    Args:
+        user_event: Event string to send. Required.
+        header1: Content1.
+        header_n: ContentN.
+
+    Module builtin, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/UserEvent/
+    """
+
+    user_event: HeaderValue = param("UserEvent", kw_only=False)
+    header1: HeaderValue = param("Header1", default=None)
+    header_n: HeaderValue = param("HeaderN", default=None)
+
+
+class VoicemailBoxSummary(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="18.20.0, 20.5.0",
+):
+    """Show the mailbox contents of given voicemail user.
+
+    Args:
+        context: The context you want to check. Required.
+        mailbox: The mailbox you want to check. Required.
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 18.20.0, 20.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailBoxSummary/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+
+
+class VoicemailForward(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="18.20.0, 20.5.0",
+):
+    """Forward Voicemail from one mailbox folder to another between given users.
+
+    Args:
+        context: The context of the Voicemail you want to move. Required.
+        mailbox: The mailbox of the Voicemail you want to move. Required.
+        folder: The Folder containing the Voicemail you want to move. Required.
+        id: The ID of the Voicemail you want to move. Required.
+        to_context: The context you want to move the Voicemail to. Required.
+        to_mailbox: The mailbox you want to move the Voicemail to. Required.
+        to_folder: The Folder you want to move the Voicemail to. Required.
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 18.20.0, 20.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailForward/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+    folder: HeaderValue = param("Folder", kw_only=False)
+    id: HeaderValue = param("ID", kw_only=False)
+    to_context: HeaderValue = param("ToContext", kw_only=False)
+    to_mailbox: HeaderValue = param("ToMailbox", kw_only=False)
+    to_folder: HeaderValue = param("ToFolder", kw_only=False)
+
+
+class VoicemailMove(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="18.20.0, 20.5.0",
+):
+    """Move Voicemail between mailbox folders of given user.
+
+    Args:
+        context: The context of the Voicemail you want to move. Required.
+        mailbox: The mailbox of the Voicemail you want to move. Required.
+        folder: The Folder containing the Voicemail you want to move. Required.
+        id: The ID of the Voicemail you want to move. Required.
+        to_folder: The Folder you want to move the Voicemail to. Required.
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 18.20.0, 20.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailMove/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+    folder: HeaderValue = param("Folder", kw_only=False)
+    id: HeaderValue = param("ID", kw_only=False)
+    to_folder: HeaderValue = param("ToFolder", kw_only=False)
+
+
+class VoicemailRefresh(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="12.0.0",
+):
+    """Tell Asterisk to poll mailboxes for a change.
+
+    Args:
+        context: (Undocumented.)
+        mailbox: (Undocumented.)
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 12.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailRefresh/
+    """
+
+    context: HeaderValue = param("Context", default=None)
+    mailbox: HeaderValue = param("Mailbox", default=None)
+
+
+class VoicemailRemove(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="18.20.0, 20.5.0",
+):
+    """Remove Voicemail from mailbox folder.
+
+    Args:
+        context: The context of the Voicemail you want to remove. Required.
+        mailbox: The mailbox of the Voicemail you want to remove. Required.
+        folder: The Folder containing the Voicemail you want to remove. Required.
+        id: The ID of the Voicemail you want to remove. Required.
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 18.20.0, 20.5.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailRemove/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+    folder: HeaderValue = param("Folder", kw_only=False)
+    id: HeaderValue = param("ID", kw_only=False)
+
+
+class VoicemailUsersList(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="1.6.0",
+):
+    """List All Voicemail User Information.
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 1.6.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailUsersList/
+    """
+
+
+class VoicemailUserStatus(
+    DocumentedAction,
+    module="app_voicemail, app_voicemail_imap, app_voicemail_odbc",
+    since="16.0.0",
+):
+    """Show the status of given voicemail user's info.
+
+    Args:
+        context: The context you want to check. Required.
+        mailbox: The mailbox you want to check. Required.
+
+    Module app_voicemail, app_voicemail_imap, app_voicemail_odbc, since Asterisk 16.0.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/VoicemailUserStatus/
+    """
+
+    context: HeaderValue = param("Context", kw_only=False)
+    mailbox: HeaderValue = param("Mailbox", kw_only=False)
+
+
+class WaitEvent(DocumentedAction, module="builtin", since="1.4.0"):
+    """Wait for an event to occur.
+
+    Args:
+        timeout: Maximum time (in seconds) to wait for events, -1 means forever. Required.
+
+    Module builtin, since Asterisk 1.4.0.
+    https://docs.asterisk.org/Asterisk_22_Documentation/API_Documentation/AMI_Actions/WaitEvent/
+    """
+
+    timeout: HeaderValue = param("Timeout", kw_only=False)

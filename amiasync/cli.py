@@ -635,7 +635,7 @@ async def generate_traffic(
                     application="Wait",
                     data="1",
                     async_=True,
-                    callerid=f'"Caller {number}" <555{number % 10000:04d}>',
+                    caller_id=f'"Caller {number}" <555{number % 10000:04d}>',
                     variable={"CALL_NUMBER": number},
                 )
             )

@@ -30,7 +30,7 @@ import ssl as ssl_module
 import weakref
 from collections.abc import Awaitable, Generator, Iterator
 from types import TracebackType
-from typing import Any, Callable, Union
+from typing import Any, Callable, TypeVar, Union, overload
 
 from ._compat import timeout as async_timeout
 from .auth import events_header
@@ -51,7 +51,7 @@ from .exceptions import (
 )
 from .frames import DEFAULT_MAX_FRAME_SIZE
 from .link import TIMER_GRANULARITY, Connection
-from .message import Action, Response
+from .message import Action, Event, Response
 from .protocol import ClientSession, OriginateResult, new_action_id_prefix
 from .registry import CallbackKey, CallbackRegistry, Handler
 from .stream import EventStream
@@ -112,6 +112,8 @@ class ConnectionState(enum.Enum):
 
 #: ``handler(state, manager)``, a function or coroutine function.
 StateHandler = Callable[["ConnectionState", "Manager"], Any]
+#: An event class, for the typed overloads of events() and register_callback().
+_E = TypeVar("_E", bound=Event)
 
 #: Protocol errors logged per link; the rest are only counted.
 _LOGGED_ERRORS = 10
@@ -202,7 +204,7 @@ class Manager:
         self._credentials: tuple[str, str, str, EventsOption] | None = None
         self._event_mask: str | None = None
         self._filters: list[str] = []
-        self._streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
+        self._streams: weakref.WeakSet[EventStream[Any]] = weakref.WeakSet()
         self._state_handlers: list[StateHandler] = []
         self._supervisor: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
@@ -552,7 +554,11 @@ class Manager:
                 outcome.exception()  # retrieved: the caller got the first error
         return OriginateResult.from_event(event, response)
 
-    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream:
+    @overload
+    def events(self, key: type[_E], /, *, maxsize: int = 1000) -> EventStream[_E]: ...
+    @overload
+    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream[Event]: ...
+    def events(self, *keys: CallbackKey, maxsize: int = 1000) -> EventStream[Any]:
         """Return an async iterator over matching events (see :mod:`amiasync.stream`).
 
         Without reconnect the iteration raises :class:`ManagerSocketError`
@@ -564,9 +570,10 @@ class Manager:
             maxsize: The queue bound; past it the oldest event is dropped and counted.
 
         Returns:
-            An :class:`EventStream`, also an async context manager that unsubscribes.
+            An :class:`EventStream`, also an async context manager that
+            unsubscribes; for one event class, typed with it (``EventStream[Hangup]``).
         """
-        stream = EventStream(self._registry, keys, maxsize)
+        stream: EventStream[Any] = EventStream(self._registry, keys, maxsize)
         if self._final is not None:
             stream.link_lost(self._final)
         else:
@@ -610,6 +617,17 @@ class Manager:
 
     # -- callbacks ------------------------------------------------------------
 
+    # Typed overloads: a class key checks the handler's event parameter against
+    # it; a name, glob, "" or None takes any handler; a key only known as
+    # CallbackKey needs a handler that accepts any Event.
+    @overload
+    def register_callback(self, key: type[_E], handler: Callable[[_E, Manager], Any]) -> None: ...
+    @overload
+    def register_callback(self, key: str | None, handler: Handler) -> None: ...
+    @overload
+    def register_callback(
+        self, key: CallbackKey, handler: Callable[[Event, Manager], Any]
+    ) -> None: ...
     def register_callback(self, key: CallbackKey, handler: Handler) -> None:
         """Call ``handler(message, manager)`` for matching events or orphan responses.
 

@@ -1,4 +1,4 @@
-"""The core events, under the names the pystrix seed uses.
+"""The core events, under the names the pystrix seed uses: aliases of :mod:`amiasync.events`.
 
 Register callbacks with these classes (``core_events.FullyBooted``) or with
 the event name as a string; both mean the same.

@@ -96,7 +96,7 @@ async def run_demo(
                     application="Wait",
                     data="1",
                     async_=True,
-                    callerid='"Demo" <100>',
+                    caller_id='"Demo" <100>',
                 )
             )
             hung_up = asyncio.Event()

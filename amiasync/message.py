@@ -16,15 +16,12 @@ from .exceptions import InvalidAction
 
 __all__ = [
     "Message",
-    "DocumentedAction",
-    "check_required",
     "Response",
     "Event",
     "Action",
     "new_event",
     "messages_from_texts",
     "HeaderValue",
-    "header",
     "SECRET_HEADERS",
     "check_header",
 ]
@@ -234,59 +231,6 @@ class Action:
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.redacted())
         return f"<Action {self.action_name} {fields}>".replace(" >", ">")
-
-
-def check_required(
-    action: str,
-    required: Iterable[str],
-    fields: Iterable[tuple[str, HeaderValue]],
-    headers: dict[str, HeaderValue],
-) -> None:
-    """Refuse an action whose required headers are missing or ``None``.
-
-    Args:
-        action: The action name, for the message.
-        required: The header names the action needs.
-        fields: The documented headers, as ``(name, value)`` pairs.
-        headers: Extra headers, which may also supply a required one.
-
-    Raises:
-        InvalidAction: ``"Originate needs Channel"`` for the first one missing.
-    """
-    given = {key.lower() for key, value in (*fields, *headers.items()) if value is not None}
-    for key in required:
-        if key.lower() not in given:
-            raise InvalidAction(f"{action} needs {key}")
-
-
-class DocumentedAction(Action):
-    """Base of the generated actions: an action with documented parameters.
-
-    Attributes:
-        module: The Asterisk module that provides the action.
-        since: The Asterisk versions that introduced it, comma-separated.
-        required: The headers it cannot do without.
-        parameters: Python parameter name to AMI header, in documented order.
-    """
-
-    __slots__ = ()
-    module: ClassVar[str] = ""
-    since: ClassVar[str] = ""
-    required: ClassVar[tuple[str, ...]] = ()
-    parameters: ClassVar[dict[str, str]] = {}
-
-    def __init__(
-        self,
-        fields: Iterable[tuple[str, HeaderValue]] = (),
-        /,
-        *,
-        action_id: str | None = None,
-        **headers: HeaderValue,
-    ) -> None:
-        pairs = tuple(fields)
-        if self.required:
-            check_required(self.name, self.required, pairs, headers)
-        super().__init__(None, pairs, action_id=action_id, **headers)
 
 
 def _parse_line(line: str) -> tuple[str, str] | tuple[()]:
@@ -806,25 +750,3 @@ def messages_from_texts(
 
 
 Mapping.register(Message)
-
-
-class header:  # noqa: N801 - reads as a field declaration in classes
-    """Declare a typed accessor for one header on an event class.
-
-    ``channel = header("Channel")`` makes ``event.channel`` return the first
-    ``Channel`` value, or ``None`` when the event does not carry it.
-    """
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> header: ...
-    @overload
-    def __get__(self, obj: Message, owner: type) -> str | None: ...
-    def __get__(self, obj: Message | None, owner: type) -> header | str | None:
-        if obj is None:
-            return self
-        return obj.get(self.key)

@@ -21,7 +21,7 @@ import asyncio
 import collections
 import logging
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from .message import Event
 from .registry import CallbackKey, CallbackRegistry
@@ -30,8 +30,11 @@ __all__ = ["EventStream"]
 
 log = logging.getLogger("amiasync")
 
+#: The class of the events a stream yields (``EventStream[Hangup]``).
+_E_co = TypeVar("_E_co", bound=Event, covariant=True)
 
-class EventStream:
+
+class EventStream(Generic[_E_co]):
     """Events matching some keys, as an async iterator.
 
     Made by :meth:`Manager.events`; use as ``async with`` so it unsubscribes on exit::
@@ -42,6 +45,9 @@ class EventStream:
 
     Several tasks may iterate one stream: each event goes to one of them, and
     all of them end when the stream is closed.
+
+    A stream made for one event class is typed with it: ``manager.events(events.Hangup)``
+    is an ``EventStream[Hangup]``, so ``event.cause_txt`` needs no cast.
 
     Args:
         registry: Where to subscribe.
@@ -65,7 +71,7 @@ class EventStream:
         self.gaps = 0
         self._registry = registry
         self._keys = keys or ("",)
-        self._queue: collections.deque[Event] = collections.deque()
+        self._queue: collections.deque[_E_co] = collections.deque()
         # One future shared by every waiting consumer, so that all of them wake.
         self._wakeup: asyncio.Future[None] | None = None
         self._last: Event | None = None
@@ -88,7 +94,9 @@ class EventStream:
             if not self._overflowing:
                 self._overflowing = True
                 log.warning("event stream full (%d); dropping the oldest events", self.maxsize)
-        queue.append(event)
+        # The registry delivers only events matching the keys: of class _E_co
+        # when the stream was made for one class.
+        queue.append(cast(_E_co, event))
         self._wake()
 
     def _wake(self) -> None:
@@ -96,10 +104,10 @@ class EventStream:
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
 
-    def __aiter__(self) -> EventStream:
+    def __aiter__(self) -> EventStream[_E_co]:
         return self
 
-    async def __anext__(self) -> Event:
+    async def __anext__(self) -> _E_co:
         while not self._queue:
             if self._closed:
                 if self._error is not None:
@@ -145,7 +153,7 @@ class EventStream:
             self._registry.unregister(key, self._push)
         self._wake()
 
-    async def __aenter__(self) -> EventStream:
+    async def __aenter__(self) -> EventStream[_E_co]:
         return self
 
     async def __aexit__(

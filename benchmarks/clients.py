@@ -15,6 +15,11 @@ Event kinds (the blaster writes N events after the login):
 Ping kinds (no events; N is the number of pings): ``ping-seq-{raw,amiasync,panoramisk}``
 (one at a time, median round trip) and ``ping-conc-{...}`` (N at once, pings/s).
 
+Idle kinds (N is ignored; run against a blaster started with ``--events 1``):
+``idle-raw`` and ``idle-amiasync`` connect, log in, receive the one event, send
+one Ping and then sit for half a second: the footprint of a connected client
+that has nothing to do (peak RSS).
+
 Every client logs in with a plaintext ``Login`` (the same protocol for all).
 Event timing runs from the first event handled to the Nth. The result is one
 JSON line on stdout, with the peak RSS of this process (``ru_maxrss``).
@@ -137,6 +142,35 @@ async def run_raw(port: int, n: int) -> dict[str, Any]:
     counter.count, counter.start, counter.end = count, start, time.perf_counter()
     writer.close()
     return _result("raw", n, counter)
+
+
+async def run_idle_raw(port: int) -> dict[str, Any]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await reader.readuntil(b"\r\n")
+    writer.write(LOGIN % b"on")
+    await reader.readuntil(b"\r\n\r\n")
+    await reader.readuntil(b"\r\n\r\n")  # the one event
+    writer.write(b"Action: Ping\r\nActionID: p-1\r\n\r\n")
+    await reader.readuntil(b"\r\n\r\n")
+    await asyncio.sleep(0.5)
+    writer.close()
+    return {"kind": "idle-raw", "maxrss_kb": _rss_kb()}
+
+
+async def run_idle_amiasync(port: int) -> dict[str, Any]:
+    import amiasync
+
+    loop = asyncio.get_running_loop()
+    first: asyncio.Future[Any] = loop.create_future()
+    manager = amiasync.Manager(action_timeout=60)
+    manager.register_callback("", lambda event, m: first.done() or first.set_result(event))
+    await manager.connect("127.0.0.1", port)
+    await manager.login("bench", "bench", auth="plain", events=True)
+    event = await asyncio.wait_for(first, 60)
+    await manager.ping()
+    await asyncio.sleep(0.5)
+    await manager.close()
+    return {"kind": "idle-amiasync", "maxrss_kb": _rss_kb(), "event": type(event).__name__}
 
 
 # -- amiasync ------------------------------------------------------------------
@@ -401,6 +435,10 @@ async def run_ping_panoramisk(port: int, n: int, concurrent: bool) -> dict[str, 
 async def _run(kind: str, port: int, n: int) -> dict[str, Any]:
     if kind == "raw":
         return await run_raw(port, n)
+    if kind == "idle-raw":
+        return await run_idle_raw(port)
+    if kind == "idle-amiasync":
+        return await run_idle_amiasync(port)
     lib, _, mode = kind.partition("-")
     if lib == "amiasync":
         return await run_amiasync(port, n, mode)

@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--events N] [--runs K] [--pings P] [--quick]
     python benchmarks/run.py --baseline ../other-checkout [--quick]   # before/after
+    python benchmarks/run.py --footprint [--runs K]
 
 Setup (once): a venv in ``benchmarks/.venv-bench`` (gitignored) with the
 latest panoramisk from PyPI and this project (``pip install -e .``; when that
@@ -19,6 +20,15 @@ Then, against the loopback blaster (``blaster.py``, its own process):
 * actions: P sequential Pings (median round trip) and P concurrent Pings
   (pings/s) for the raw loop, amiasync and panoramisk.
 
+``--footprint`` measures only what a program pays before any traffic: the wall
+time of a fresh interpreter running ``import amiasync`` against one running
+``import asyncio, ssl`` (K+1 runs each, interleaved, the first discarded as it
+compiles, the median kept), and the peak RSS of an idle connected client
+(``clients.py idle-amiasync``: connect, log in, one event, one Ping, half a
+second idle) against the same steps on the raw asyncio loop (``idle-raw``), K
+runs each, the median kept. It needs no venv: it runs this interpreter on the
+checkout.
+
 Only 127.0.0.1 is used; every process has a timeout and the blaster exits when
 this script does. Results are also written as JSON to ``benchmarks/results/``.
 """
@@ -29,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -143,6 +154,60 @@ def run_client(kind: str, port: int, n: int, root: Path = ROOT) -> dict[str, Any
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
+def footprint(runs: int) -> None:
+    """Print import time and idle RSS, amiasync against the bare asyncio baseline."""
+    env = child_env()
+    py = sys.executable
+    runs = max(runs, 5)
+    codes = ("import asyncio, ssl", "import amiasync")
+    # Wall time, and the CPU time (user + system) of the child, which other
+    # processes on a shared machine disturb less.
+    wall: dict[str, list[float]] = {code: [] for code in codes}
+    cpu: dict[str, list[float]] = {code: [] for code in codes}
+    for run in range(runs + 1):
+        for code in codes:
+            used = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([py, "-c", code], check=True, env=env)
+            elapsed = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if run:  # the first run compiles the bytecode
+                wall[code].append(elapsed * 1000)
+                cpu[code].append(
+                    (after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime) * 1000
+                )
+    print(f"import time (median of {runs} fresh interpreters, {py}):")
+    for label, table in (("wall", wall), ("cpu", cpu)):
+        base, ours = (statistics.median(table[code]) for code in codes)
+        print(f"  {label}: python -c 'import asyncio, ssl' {base:7.1f} ms, "
+              f"python -c 'import amiasync' {ours:7.1f} ms ({ours - base:+.1f} ms)")
+
+    blaster = subprocess.Popen(
+        [py, str(HERE / "blaster.py"), "--events", "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+    )
+    try:
+        assert blaster.stdout is not None
+        port = blaster.stdout.readline().split()[1].decode()
+        rss: dict[str, list[float]] = {"idle-raw": [], "idle-amiasync": []}
+        for _ in range(runs):
+            for kind in rss:
+                done = subprocess.run(
+                    [py, str(HERE / "clients.py"), kind, port, "1"],
+                    capture_output=True, timeout=120, env=env, check=True,
+                )
+                result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+                rss[kind].append(result["maxrss_kb"] / 1024)
+    finally:
+        if blaster.stdin is not None:
+            blaster.stdin.close()
+        blaster.wait(timeout=10)
+    raw, client = (statistics.median(v) for v in rss.values())
+    print(f"idle connected client, peak RSS (median of {runs}):")
+    print(f"  raw asyncio loop   {raw:6.1f} MB")
+    print(f"  amiasync.Manager   {client:6.1f} MB  ({client - raw:+.1f} MB)")
+
+
 def median_of(results: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in results)
 
@@ -164,7 +229,11 @@ def main() -> None:
         help="another checkout (e.g. a git worktree of the previous commit): run the amiasync "
         "clients of both trees, alternating, and print before/after",
     )
+    parser.add_argument("--footprint", action="store_true", help="import time and idle RSS only")
     args = parser.parse_args()
+    if args.footprint:
+        footprint(args.runs)
+        return
     if args.quick:
         args.events, args.runs, args.pings = 50_000, 3, 500
     setup()

@@ -140,7 +140,7 @@ async def originate(request: web.Request) -> web.Response:
             priority=body.get("priority", 1) if body.get("exten") else None,
             application=body.get("application"),
             data=body.get("data"),
-            callerid=body.get("callerid"),
+            caller_id=body.get("callerid"),
             variable=body.get("variables") or None,
             timeout=int(timeout * 1000),
         )
@@ -182,7 +182,7 @@ async def feed(request: web.Request) -> web.WebSocketResponse:
     names = request.query.getall("name", [])
     manager = request.app[MANAGER]
 
-    async def forward(stream: EventStream) -> None:
+    async def forward(stream: EventStream[amiasync.Event]) -> None:
         async for event in stream:
             await socket.send_json(
                 {"type": "event", "name": event.event_name, "headers": headers(event)}

@@ -24,6 +24,7 @@ import os
 import sys
 
 import amiasync
+from amiasync import events
 from amiasync.actions import Originate
 from amiasync.connection import OriginateResult
 from amiasync.stream import EventStream
@@ -53,7 +54,7 @@ async def click_to_call(
     number: str,
     *,
     context: str,
-    callerid: str | None = None,
+    caller_id: str | None = None,
     ring_seconds: float = 30.0,
 ) -> OriginateResult:
     """Ring ``agent``; when it answers, send it to ``number`` in ``context``.
@@ -63,7 +64,7 @@ async def click_to_call(
         agent: The agent's phone, e.g. ``PJSIP/101``.
         number: The number to dial once the agent answers.
         context: The dialplan context that dials numbers.
-        callerid: What the agent's phone shows; by default the number called.
+        caller_id: What the agent's phone shows; by default the number called.
         ring_seconds: How long the agent's phone rings.
 
     Returns:
@@ -79,17 +80,18 @@ async def click_to_call(
         context=context,
         priority=1,
         timeout=int(ring_seconds * 1000),  # Asterisk wants milliseconds
-        callerid=callerid or f'"Call to {number}" <{number}>',
+        caller_id=caller_id or f'"Call to {number}" <{number}>',
         variable={"CLICK_TO_CALL": number},
     )
     # Allow a little more than the ringing time for Asterisk to report.
     return await manager.originate(action, timeout=ring_seconds + 10)
 
 
-async def follow(stream: EventStream, uniqueid: str) -> amiasync.Event:
+async def follow(stream: EventStream[events.Hangup], uniqueid: str) -> events.Hangup:
     """Wait for the Hangup of the channel ``uniqueid`` on a Hangup stream."""
     async for event in stream:
-        if event.get("Uniqueid") == uniqueid:
+        # The stream is typed: event is a Hangup, its accessors need no cast.
+        if event.uniqueid == uniqueid:
             return event
     raise amiasync.ManagerSocketError("the connection closed before the call ended")
 
@@ -115,7 +117,7 @@ async def run(args: argparse.Namespace) -> int:
             amiasync.connect(
                 host, port, username=username, secret=secret, events=["call"]
             ) as manager,
-            manager.events("Hangup") as hangups,
+            manager.events(events.Hangup) as hangups,
         ):
             print(f"Calling {args.agent}, then {args.number}...", flush=True)
             result = await click_to_call(
@@ -123,14 +125,14 @@ async def run(args: argparse.Namespace) -> int:
                 args.agent,
                 args.number,
                 context=args.context,
-                callerid=args.callerid,
+                caller_id=args.callerid,
                 ring_seconds=args.ring,
             )
             print(f"{args.agent}: {describe(result)}", flush=True)
             if result.success and args.follow and result.uniqueid:
                 hangup = await follow(hangups, result.uniqueid)
                 print(
-                    f"Call ended: {hangup.get('Cause-txt')} (cause {hangup.get('Cause')})",
+                    f"Call ended: {hangup.cause_txt} (cause {hangup.cause})",
                     flush=True,
                 )
     except amiasync.AMIError as exc:

@@ -169,7 +169,7 @@ async def originate(call: CallRequest, request: Request) -> CallResult:
             priority=call.priority if call.exten else None,
             application=call.application,
             data=call.data,
-            callerid=call.callerid,
+            caller_id=call.callerid,
             variable=call.variables or None,
             timeout=int(call.timeout * 1000),
         )

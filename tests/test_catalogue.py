@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+import pydoc
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -21,10 +22,11 @@ from typing import Any
 import pytest
 
 from amiasync import actions, core, core_events, events
+from amiasync.catalogue import DocumentedAction, header
 from amiasync.events import EVENT_CLASSES
-from amiasync.exceptions import InvalidAction
+from amiasync.exceptions import InvalidAction, ManagerAuthError
 from amiasync.frames import FrameDecoder
-from amiasync.message import Action, Event, header
+from amiasync.message import Action, Event, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "generate_catalogue.py"
@@ -62,13 +64,8 @@ def xml_path() -> Path:
     pytest.skip(reason)
 
 
-def _action_classes() -> list[type[actions.DocumentedAction]]:
-    found = []
-    for name in actions.__all__:
-        obj = getattr(actions, name)
-        if isinstance(obj, type) and obj is not actions.DocumentedAction:
-            found.append(obj)
-    return found
+def _action_classes() -> list[type[DocumentedAction]]:
+    return [getattr(actions, name) for name in actions.__all__]
 
 
 # -- the generator -------------------------------------------------------------
@@ -97,14 +94,19 @@ def test_counts_match_the_xml(xml_path: Path) -> None:
 
 def test_snapshot_headers_come_from_the_stylesheet(xml_path: Path) -> None:
     templates = generator.read_snapshot_templates(xml_path.with_name("appdocsxml.xslt"))
-    assert templates["channel_snapshot"][:3] == ["Channel", "ChannelState", "ChannelStateDesc"]
-    assert "BridgeUniqueid" in templates["bridge_snapshot"]
+    names = [h["name"] for h in templates["channel_snapshot"]]
+    assert names[:3] == ["Channel", "ChannelState", "ChannelStateDesc"]
+    assert "Down" in templates["channel_snapshot"][2]["enum"]
+    assert "related to ChannelStateDesc" in templates["channel_snapshot"][1]["text"]
+    assert "BridgeUniqueid" in [h["name"] for h in templates["bridge_snapshot"]]
 
 
 def test_counts_match_the_spec() -> None:
     assert len(_action_classes()) == len(SPEC["actions"])
+    assert all(issubclass(cls, DocumentedAction) for cls in _action_classes())
     assert len(EVENT_CLASSES) == len(SPEC["events"])
-    assert len(events.__all__) == len(SPEC["events"]) + 1  # and EVENT_CLASSES
+    mixins = {n for n in events.__all__ if n.endswith("Snapshot")}
+    assert len(events.__all__) == len(SPEC["events"]) + 1 + len(mixins)  # and EVENT_CLASSES
     expected = EXPECTED_COUNTS.get(SPEC["asterisk"])
     if expected is not None:
         elements = SPEC["elements"]
@@ -116,13 +118,20 @@ def test_counts_match_the_spec() -> None:
         ) == expected
 
 
-def test_spec_holds_names_and_flags_only() -> None:
+def test_spec_layout() -> None:
     for action in SPEC["actions"]:
-        assert set(action) == {"name", "modules", "since", "parameters"}
-        assert all(set(p) == {"name", "required"} for p in action["parameters"])
+        assert set(action) == {"name", "modules", "since", "synopsis", "parameters"}
+        for p in action["parameters"]:
+            assert {"name", "required"} <= set(p) <= {"name", "required", "text", "default", "enum"}
         assert all(p["name"].lower() != "actionid" for p in action["parameters"])
     for event in SPEC["events"]:
-        assert set(event) == {"name", "modules", "since", "headers"}
+        assert set(event) == {"name", "modules", "since", "synopsis", "headers"}
+        for h in event["headers"]:
+            assert set(h) in ({"snapshot", "prefix"},) or {"name"} <= set(h) <= {
+                "name",
+                "text",
+                "enum",
+            }
     names = [a["name"] for a in SPEC["actions"]]
     assert names == sorted(names, key=lambda n: (n.lower(), n))
 
@@ -130,15 +139,62 @@ def test_spec_holds_names_and_flags_only() -> None:
 @pytest.mark.parametrize(
     ("header", "python"),
     [
-        ("CallerID", "callerid"),
+        ("CallerID", "caller_id"),
+        ("CallerIDNum", "caller_id_num"),
+        ("EarlyMedia", "early_media"),
+        ("ChannelStateDesc", "channel_state_desc"),
+        ("ConnectedLineNum", "connected_line_num"),
+        ("BridgeUniqueid", "bridge_uniqueid"),
+        ("AOCBillingId", "aoc_billing_id"),
+        ("DAHDIChannel", "dahdi_channel"),
+        ("Channel1", "channel1"),
+        ("T38Mode", "t38_mode"),
         ("Async", "async_"),
         ("Cause-txt", "cause_txt"),
-        ("UnitAmount(0)", "unitamount_0"),
+        ("UnitAmount(0)", "unit_amount_0"),
+        ("Action-000000", "action_000000"),
         ("100rel", "h_100rel"),
     ],
 )
 def test_python_names(header: str, python: str) -> None:
     assert generator.python_name(header) == python
+
+
+def _spec_headers(event: dict[str, Any]) -> list[str]:
+    names = []
+    for item in event["headers"]:
+        if "snapshot" in item:
+            names += [item["prefix"] + h["name"] for h in SPEC["snapshots"][item["snapshot"]]]
+        else:
+            names.append(item["name"])
+    return names
+
+
+def test_every_name_follows_the_one_rule_without_collisions() -> None:
+    # The rule lives in the generator; every parameter and accessor is its output.
+    for action in SPEC["actions"]:
+        cls = getattr(actions, generator.class_name(action["name"], frozenset()))
+        expected = {}
+        for p in action["parameters"]:
+            name = generator.python_name(p["name"])
+            while name in generator.RESERVED_ACTION_PARAMETERS:
+                name += "_"
+            expected[name] = p["name"]
+        assert cls.parameters == expected, action["name"]
+        assert len(set(cls.parameters)) == len(action["parameters"])
+    for event in SPEC["events"]:
+        cls = EVENT_CLASSES[event["name"]]
+        accessors = {}
+        for base in reversed(cls.__mro__):
+            accessors.update({k: v.key for k, v in vars(base).items() if isinstance(v, header)})
+        headers = [h for h in _spec_headers(event) if h.lower() != "actionid"]
+        unique = list({h.lower(): h for h in headers}.values())
+        assert sorted(accessors.values(), key=str.lower) == sorted(unique, key=str.lower)
+        for attribute, key in accessors.items():
+            name = generator.python_name(key)
+            if name in generator.RESERVED_EVENT_ATTRIBUTES:
+                name = name.rstrip("_") + "_header"
+            assert attribute == name, (event["name"], key)
 
 
 def test_xpointer_subset() -> None:
@@ -167,20 +223,22 @@ def test_every_action_class_is_documented_and_constructible() -> None:
         assert cls.module == ", ".join(entry["modules"])
         assert cls.since == ", ".join(entry["since"])
         assert cls.required == tuple(p["name"] for p in entry["parameters"] if p["required"])
-        assert list(cls.parameters.values()) == [p["name"] for p in entry["parameters"]]
+        assert sorted(cls.parameters.values()) == sorted(p["name"] for p in entry["parameters"])
         # Every parameter, by its Python name, lands on its header.
         signature = inspect.signature(cls)
-        values = {py: f"v-{py}" for py in cls.parameters}
+        values: dict[str, Any] = {py: f"v-{py}" for py in cls.parameters}
         positional = [
             values.pop(p.name)
             for p in signature.parameters.values()
             if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty
         ]
-        action = cls(*positional, **values)  # type: ignore[arg-type]
+        action = cls(*positional, **values)
         assert action.action_name == cls.name
         sent = dict(action.headers)
         for py, key in cls.parameters.items():
             assert sent[key] == f"v-{py}"
+            # The field reads back what was sent.
+            assert getattr(action, py) == f"v-{py}"
 
 
 def test_a_required_parameter_cannot_be_none() -> None:
@@ -192,24 +250,26 @@ def test_a_required_parameter_cannot_be_none() -> None:
         actions.Challenge(None)
     with pytest.raises(TypeError):
         actions.Originate()  # type: ignore[call-arg]
-    # The header may also come as an extra keyword.
-    assert actions.Originate(None, Channel="Local/1@x").get("Channel") == "Local/1@x"
+    # The header may also come as an extra header.
+    assert actions.Originate(None, extra_headers={"Channel": "Local/1@x"}).get("Channel") == (
+        "Local/1@x"
+    )
 
 
 def test_optional_parameters_map_to_their_headers() -> None:
-    action = actions.Originate("Local/100@x", async_=True, callerid="Me <1>", codecs=["ulaw"])
+    action = actions.Originate("Local/100@x", async_=True, caller_id="Me <1>", codecs=["ulaw"])
     assert ("Async", "true") in action.headers
     assert ("CallerID", "Me <1>") in action.headers
     assert ("Codecs", "ulaw") in action.headers
     assert actions.Originate.parameters["async_"] == "Async"
     assert actions.Originate.required == ("Channel",)
     assert actions.Originate.module == "builtin"
-    # None leaves a header out; undocumented headers pass through.
-    assert actions.Originate("Local/100@x", exten=None, Foo="bar").headers == (
+    # None leaves a header out; undocumented headers go through extra_headers.
+    assert actions.Originate("Local/100@x", exten=None, extra_headers={"Foo": "bar"}).headers == (
         ("Channel", "Local/100@x"),
         ("Foo", "bar"),
     )
-    assert actions.PJSIPNotify(content_type=None, from_="x").get("From") is None
+    assert actions.PJSIPNotify(endpoint=None, uri="sip:x").headers == (("URI", "sip:x"),)
     assert actions.UpdateConfig("a", "b", action_000000="NewCat").get("Action-000000") == "NewCat"
 
 
@@ -225,7 +285,8 @@ def test_call_shapes_the_core_depends_on() -> None:
         ("Username", "admin"),
         ("Key", core.md5_key("1", "pw")),
     )
-    assert actions.Login("admin", authtype="MD5", key="k").get("Secret") is None
+    assert core.Login is actions.Login and core.Originate is actions.Originate
+    assert actions.Login("admin", "pw", events=["call", "system"]).get("Events") == "call,system"
     assert actions.Command("core show uptime").headers == (("Command", "core show uptime"),)
     assert actions.Events("off").headers == (("EventMask", "off"),)
     assert actions.Filter("Event: Newchannel").headers == (
@@ -234,7 +295,10 @@ def test_call_shapes_the_core_depends_on() -> None:
     )
     assert actions.Status().headers == ()
     assert actions.Status("PJSIP/1-01").headers == (("Channel", "PJSIP/1-01"),)
-    assert actions.UserEvent("Hello", Foo="bar").headers == (("UserEvent", "Hello"), ("Foo", "bar"))
+    assert actions.UserEvent("Hello", extra_headers={"Foo": "bar"}).headers == (
+        ("UserEvent", "Hello"),
+        ("Foo", "bar"),
+    )
     assert actions.CoreShowChannels().headers == ()
     assert actions.Logoff().encode("1") == b"Action: Logoff\r\nActionID: 1\r\n\r\n"
     assert actions.Ping(action_id="p").action_id == "p"
@@ -271,7 +335,7 @@ def test_typed_events_are_decoded_with_accessors() -> None:
     )
     dial, hangup, aoc, unknown = decoder.feed(data)
     assert isinstance(dial, events.DialEnd)
-    assert (dial.channel, dial.destchannel, dial.dialstatus) == (
+    assert (dial.channel, dial.dest_channel, dial.dial_status) == (
         "PJSIP/100-01",
         "PJSIP/200-02",
         "ANSWER",
@@ -285,7 +349,7 @@ def test_typed_events_are_decoded_with_accessors() -> None:
 
 def test_core_events_keep_their_accessors() -> None:
     booted = core_events.FullyBooted.from_headers(Status="Fully Booted", Uptime="5", LastReload="5")
-    assert (booted.status, booted.uptime, booted.lastreload) == ("Fully Booted", "5", "5")
+    assert (booted.status, booted.uptime, booted.last_reload) == ("Fully Booted", "5", "5")
     shutdown = core_events.Shutdown.from_headers(Shutdown="Cleanly", Restart="False")
     assert (shutdown.shutdown, shutdown.restart) == ("Cleanly", "False")
     response = core_events.OriginateResponse.from_headers(
@@ -297,3 +361,100 @@ def test_core_events_keep_their_accessors() -> None:
         "4",
         "1.2",
     )
+
+
+# -- what a user meets -----------------------------------------------------------
+
+
+def test_a_typo_is_refused_with_the_closest_parameters() -> None:
+    with pytest.raises(TypeError, match=r"'extension'; did you mean 'exten'\?"):
+        actions.Originate("PJSIP/1", caller_id="x", extension="200")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"'variables'; did you mean 'variable'\?"):
+        actions.Originate("PJSIP/1", variables={"A": "1"})  # type: ignore[call-arg]
+    # The squashed and the AMI spellings of a header point to its Python name.
+    for typo in ("callerid", "CallerID"):
+        with pytest.raises(TypeError, match=r"did you mean 'caller_id'"):
+            actions.Originate("PJSIP/1", **{typo: "x"})
+    with pytest.raises(TypeError, match=r"extra_headers"):
+        actions.Ping(Foo="bar")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"takes 1 positional arguments but 2"):
+        actions.Originate("PJSIP/1", "200")  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"multiple values for argument 'channel'"):
+        actions.Originate("PJSIP/1", channel="PJSIP/2")  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"missing required argument: 'username'"):
+        actions.Login()  # type: ignore[call-arg]
+    # The generic Action still takes any header.
+    assert Action("Originate", Extension="200").get("Extension") == "200"
+
+
+def test_help_shows_the_documented_parameters() -> None:
+    text = pydoc.render_doc(actions.Originate, renderer=pydoc.plaintext)
+    assert "Originate a call." in text
+    assert "Originate(channel, *, exten=None, context=None" in text
+    assert "timeout: How long to wait for call to be answered (in ms.)" in text
+    assert "Asterisk's default: ``30000``" in text
+    assert "since Asterisk 0.2.0" in text
+    assert "https://docs.asterisk.org/Asterisk_22_Documentation/" in text
+    assert str(inspect.signature(actions.Login)).startswith("(username, secret, challenge=None, *")
+    hangup = pydoc.render_doc(events.Hangup, renderer=pydoc.plaintext)
+    assert "cause_txt: A description of why the channel was hung up." in hangup
+
+
+def test_every_class_documents_its_parameters_version_and_page() -> None:
+    for entry in SPEC["actions"]:
+        cls = getattr(actions, generator.class_name(entry["name"], frozenset()))
+        doc = cls.__doc__ or ""
+        assert f"/AMI_Actions/{entry['name']}/" in doc
+        assert all(f"        {py}: " in doc for py in cls.parameters), entry["name"]
+        if entry["since"]:
+            assert f"since Asterisk {entry['since'][0]}" in doc
+    for entry in SPEC["events"]:
+        doc = EVENT_CLASSES[entry["name"]].__doc__ or ""
+        assert f"/AMI_Events/{entry['name']}/" in doc
+
+
+def test_enumerated_values_are_literal_types() -> None:
+    hints = actions.Login.__annotations__
+    assert hints["auth_type"].replace("'", '"') == 'Literal["plain", "MD5"] | None'
+    assert actions.Redirect.__annotations__["channel"] == "HeaderValue"
+
+
+def test_snapshot_headers_are_shared_mixins() -> None:
+    assert issubclass(events.Hangup, events.ChannelSnapshot)
+    assert issubclass(events.DialBegin, events.DestChannelSnapshot)
+    assert "channel_state_desc" in vars(events.ChannelSnapshot)
+    assert "channel_state_desc" not in vars(events.Hangup)
+    hangup = events.Hangup.from_headers(ChannelStateDesc="Up", **{"Cause-txt": "Normal"})
+    assert (hangup.channel_state_desc, hangup.cause_txt, hangup.caller_id_num) == (
+        "Up",
+        "Normal",
+        None,
+    )
+
+
+def test_login_raises_on_an_error_response_with_asterisks_message() -> None:
+    login = actions.Login("admin", "wrong")
+    refused = Response.from_headers(Response="Error", Message="Authentication failed")
+    with pytest.raises(ManagerAuthError, match="Authentication failed"):
+        login.check_response(refused)  # type: ignore[arg-type]
+    login.check_response(Response.from_headers(Response="Success"))  # type: ignore[arg-type]
+
+
+def test_the_catalogue_loads_on_first_use() -> None:
+    code = (
+        "import sys, amiasync\n"
+        "from amiasync import core\n"
+        "from amiasync.events import EVENT_CLASSES\n"
+        "assert 'amiasync.actions' not in sys.modules and 'amiasync._events' not in sys.modules\n"
+        "assert EVENT_CLASSES.get('NoSuchEvent') is None\n"
+        "assert EVENT_CLASSES.get('Hangup').__name__ == 'Hangup'\n"
+        "assert 'amiasync._events' in sys.modules and 'amiasync.actions' not in sys.modules\n"
+        "assert core.Ping().action_name == 'Ping' and 'amiasync.actions' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_actions_all_lists_actions_only() -> None:
+    assert all(issubclass(getattr(actions, n), DocumentedAction) for n in actions.__all__)
+    assert "DocumentedAction" not in actions.__all__ and "check_required" not in actions.__all__

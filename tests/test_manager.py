@@ -161,7 +161,7 @@ async def test_callbacks_run_in_registration_order_plain_ones_first_and_survive_
     manager.register_callback("user*", by_glob)
     manager.register_callback("", catch_all)
     for tag in ("1", "2"):
-        await manager.send_action(core.UserEvent("Probe", Tag=tag), check=True)
+        await manager.send_action(core.UserEvent("Probe", extra_headers={"Tag": tag}), check=True)
     await asyncio.wait_for(done.wait(), 5)
     # Plain handlers run at once, in registration order; coroutine handlers
     # after them, one at a time, also in registration order.
@@ -221,7 +221,7 @@ async def test_event_list_collects_items_until_complete(manager, server):
             application="Wait",
             data="1",
             async_=True,
-            callerid='"Łukasz Żółć" <4100>',
+            caller_id='"Łukasz Żółć" <4100>',
         ),
         check=True,
     )

@@ -16,7 +16,7 @@ async def test_twenty_concurrent_tracked_originates(manager, server):
             f"Local/{100 + i}@amitest",
             application="Wait",
             data="1",
-            callerid=f'"Caller {i}" <{4000 + i}>',
+            caller_id=f'"Caller {i}" <{4000 + i}>',
         )
         for i in range(20)
     ]

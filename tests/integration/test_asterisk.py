@@ -69,7 +69,7 @@ async def test_originate_tracked_with_events_to_every_kind_of_callback(manager):
             "Local/100@amitest",
             application="Wait",
             data="1",
-            callerid=f'"{CALLER}" <4100>',
+            caller_id=f'"{CALLER}" <4100>',
             variable={"FOO": "bar", "BAZ": "qux"},
         ),
         timeout=20,
@@ -88,7 +88,7 @@ async def test_originate_tracked_with_events_to_every_kind_of_callback(manager):
 async def test_twenty_concurrent_tracked_originates(manager):
     calls = [
         core.Originate(
-            "Local/100@amitest", application="Wait", data="1", callerid=f'"Caller {i}" <50{i:02d}>'
+            "Local/100@amitest", application="Wait", data="1", caller_id=f'"Caller {i}" <50{i:02d}>'
         )
         for i in range(20)
     ]
@@ -106,7 +106,7 @@ async def test_event_lists_with_live_channels(manager):
                     "Local/200@amitest",
                     application="Wait",
                     data="30",
-                    callerid=f'"{CALLER}" <42{i}>',
+                    caller_id=f'"{CALLER}" <42{i}>',
                 ),
                 timeout=20,
             )
@@ -146,7 +146,7 @@ async def test_repeated_chanvariable_and_userevent_headers(manager):
         newchannel = await asyncio.wait_for(stream.__anext__(), 10)
         assert [v.split("=")[0] for v in newchannel.get_all("ChanVariable")] == ["ALPHA", "BETA"]
         await manager.send_action(
-            core.UserEvent("AmiTest", Item=["one", "two", "three"]), check=True
+            core.UserEvent("AmiTest", extra_headers={"Item": ["one", "two", "three"]}), check=True
         )
         async for event in stream:
             if event.event_name == "UserEvent":
