@@ -236,6 +236,11 @@ class Manager:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
+        # issue 16: Asterisk sends Event: Shutdown and then closes every session
+        # (main/asterisk.c, really_quit()), so the end of the link that follows
+        # is expected: it is logged at INFO, not as a lost connection.
+        self._shutdown_seen = False
+        self._registry.register("Shutdown", self._note_shutdown)
 
     # -- connecting ---------------------------------------------------------
 
@@ -317,6 +322,7 @@ class Manager:
         self._decoder = decoder
         self._reader, self._writer = reader, writer
         self._closing = False
+        self._shutdown_seen = False
         self._logged_in = False
         self._paused = False
         self._lost = loop.create_future()
@@ -471,6 +477,7 @@ class Manager:
             items in order and ``response.complete`` the closing event.
 
         Raises:
+            TypeError: ``action`` is not an :class:`Action` (a dict, say).
             InvalidAction: The ActionID cannot be sent; nothing was written.
             ManagerSocketError: Not connected, or the connection was lost
                 before the answer (raised at once, never after the timeout).
@@ -478,6 +485,12 @@ class Manager:
                 goes to the orphan handlers.
             ActionFailed: With ``check=True``, Asterisk answered an error.
         """
+        if not isinstance(action, Action):
+            # issue 16: a panoramisk-style dict would fail later with an AttributeError.
+            raise TypeError(
+                f"send_action() takes an Action, not {type(action).__name__}: "
+                'write core.Ping() or amiasync.Action("QueueAdd", {"Queue": "support"})'
+            )
         writer = self._writer
         if writer is None or writer.is_closing():
             raise ManagerSocketError(f"not connected; {action.action_name} not sent")
@@ -912,7 +925,12 @@ class Manager:
         self._paused = False
         self._out = None
         writer.close()
-        reason = "connection closed" if self._closing else "connection lost"
+        if self._closing:
+            reason = "connection closed"
+        elif self._shutdown_seen:
+            reason = "connection closed by Asterisk after Shutdown"
+        else:
+            reason = "connection lost"
         if cause is not None:
             reason = f"{reason}: {cause}"
         for timer in self._deadline_timers.values():
@@ -934,11 +952,15 @@ class Manager:
             self._ready.clear()
         if self._lost is not None and not self._lost.done():
             self._lost.set_result(None)
-        log.log(logging.INFO if self._closing else logging.WARNING, "%s", reason)
+        expected = self._closing or self._shutdown_seen
+        log.log(logging.INFO if expected else logging.WARNING, "%s", reason)
         self._notify_state(ConnectionState.DISCONNECTED)
         reconnecting = self._reconnect_task is not None and not self._reconnect_task.done()
         if self.reconnect and not self._closing and self._target is not None and not reconnecting:
             self._reconnect_task = asyncio.ensure_future(self._reconnect_loop())
+
+    def _note_shutdown(self, event: Message, manager: Manager) -> None:
+        self._shutdown_seen = True
 
     @staticmethod
     def _stop_task(task: asyncio.Task[Any] | None) -> None:
