@@ -38,8 +38,10 @@ from .testing import FakeAsterisk
 
 __all__ = ["USERNAME", "SECRET", "fake_asterisk", "manager"]
 
-#: The user the ``fake_asterisk`` fixture accepts by default, and its secret.
-USERNAME, SECRET = "admin", "secret"
+#: The user the ``fake_asterisk`` fixture accepts by default.
+USERNAME = "admin"
+#: Its secret.
+SECRET = "secret"  # noqa: S105 - the fake server's test user
 
 try:
     import pytest_asyncio
