@@ -20,6 +20,7 @@ The demo uses only the public API, and reads headers by their Asterisk names
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from collections.abc import Iterable
 from typing import Callable, TextIO
 
@@ -193,7 +194,8 @@ async def _tour(
         say("   (shown against the embedded fake Asterisk only)")
 
     step(8, "The '' callback saw these events, by name:")
-    say("   " + ", ".join(f"{name} x{count}" for name, count in sorted(counted.items())))
+    seen = ", ".join(f"{name} x{count}" for name, count in sorted(counted.items()))
+    say(textwrap.fill(seen, 88, initial_indent="   ", subsequent_indent="   "))
 
     if server is not None:
         step(9, "Shutdown: Asterisk sends Event: Shutdown, then closes every session.")
