@@ -551,13 +551,7 @@ async def run_events(args: argparse.Namespace, target: Target, out: TextIO) -> i
             # Subscribed before the login, so the FullyBooted sent right after it is seen.
             async with manager.events(*keys, maxsize=args.buffer) as stream:
                 with _note_if_slow(target):
-                    await manager.login(
-                        target.username,
-                        target.secret,
-                        auth=target.auth,
-                        events=True,
-                        timeout=target.timeout,
-                    )
+                    await _log_in(manager, target, events=True)
                 manager.register_state_callback(on_state)
                 if not args.quiet:
                     what = " ".join(keys) if keys else "all events"
@@ -621,23 +615,21 @@ def _parse_fields(items: Iterable[str]) -> list[tuple[str, str]]:
     return fields
 
 
+async def _log_in(manager: Manager, target: Target, *, events: bool) -> None:
+    """Log in as the target says, with an explicit timeout (``login`` has none by default)."""
+    await manager.login(
+        target.username, target.secret, auth=target.auth, events=events, timeout=target.timeout
+    )
+
+
 @contextlib.asynccontextmanager
 async def _session(target: Target, *, events: bool = False) -> AsyncIterator[Manager]:
-    """Connect and log in (events off by default); log off and close on exit.
-
-    The login gets an explicit timeout: ``Manager.login`` waits for ever by default.
-    """
+    """Connect and log in (events off by default); log off and close on exit."""
     manager = Manager(action_timeout=target.timeout, connect_timeout=target.timeout)
     try:
         with _note_if_slow(target):
             await manager.connect(target.host, target.port, ssl=target.ssl)
-            await manager.login(
-                target.username,
-                target.secret,
-                auth=target.auth,
-                events=events,
-                timeout=target.timeout,
-            )
+            await _log_in(manager, target, events=events)
         yield manager
     finally:
         await manager.close()

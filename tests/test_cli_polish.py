@@ -11,7 +11,7 @@ from amiasync.cli import FAKE_SERVER_PORT, build_parser, format_table
 from amiasync.message import Event
 from amiasync.testing import FakeAsterisk
 
-from .test_cli import SECRET, USER, base_env, cli_argv, fake_env, one_line, run
+from .test_cli import SECRET, USER, base_env, fake_env, one_line, run, start
 from .test_cli import server as server  # the fake server with the CLI tests' user
 
 
@@ -111,17 +111,7 @@ async def test_fake_server_default_port_is_not_asterisks():
 
 
 async def test_fake_server_hint_names_every_setting():
-    proc = await asyncio.create_subprocess_exec(
-        *cli_argv(),
-        "fake-server",
-        "--port",
-        "0",
-        "--traffic",
-        "0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=base_env(),
-    )
+    proc = await start(["fake-server", "--port", "0", "--traffic", "0"], base_env())
     try:
         assert proc.stderr is not None
         hint = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
