@@ -854,17 +854,19 @@ examples:
 Runner = Callable[..., Coroutine[Any, Any, int]]
 
 #: Modules that add subcommands, imported when the parser is built. Each has
-#: ``add_subcommand(commands, connection)``: ``commands`` is the subparsers
-#: object, ``connection(parser)`` adds the connection options to a subparser
-#: (so they work after the subcommand too). It calls
-#: ``commands.add_parser(NAME, ...)`` and ``set_defaults(run=RUNNER,
-#: client=True or False)``. Add a subcommand with one line here.
+#: ``add_subcommand(commands, parent)``: ``commands`` is the subparsers object,
+#: ``parent`` a parent parser holding the connection options (so they work
+#: after the subcommand too). It calls ``commands.add_parser(NAME,
+#: parents=[parent], ...)`` (or without ``parents`` if it makes no client
+#: connection) and ``set_defaults(run=RUNNER, client=True or False)``. Add a
+#: subcommand with one line here.
 SUBCOMMAND_MODULES: list[str] = []
 
 
-def _add_events(commands: Any, connection: Callable[[argparse.ArgumentParser], None]) -> None:
+def _add_events(commands: Any, parent: argparse.ArgumentParser) -> None:
     events = commands.add_parser(
         "events",
+        parents=[parent],
         help="tail events live, filtered by name or glob",
         description="Print events as they arrive, all of them or those matching a pattern.",
         epilog=_EVENTS_EPILOG,
@@ -899,13 +901,13 @@ def _add_events(commands: Any, connection: Callable[[argparse.ArgumentParser], N
         help="events held while the output is slow; past it the oldest are dropped (default 10000)",
     )
     events.add_argument("-q", "--quiet", action="store_true", help="no 'connected' note on stderr")
-    connection(events)
     events.set_defaults(run=run_events, client=True)
 
 
-def _add_action(commands: Any, connection: Callable[[argparse.ArgumentParser], None]) -> None:
+def _add_action(commands: Any, parent: argparse.ArgumentParser) -> None:
     action = commands.add_parser(
         "action",
+        parents=[parent],
         help="send any action and print the response",
         description="Send an action and print its response and, for an event list, its "
         "items as a table that fits the terminal.",
@@ -925,13 +927,13 @@ def _add_action(commands: Any, connection: Callable[[argparse.ArgumentParser], N
         help="the table's width in characters; 0 for no limit (default: the terminal's, "
         "or COLUMNS; no limit when the output is not a terminal)",
     )
-    connection(action)
     action.set_defaults(run=run_action, client=True)
 
 
-def _add_command(commands: Any, connection: Callable[[argparse.ArgumentParser], None]) -> None:
+def _add_command(commands: Any, parent: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "command",
+        parents=[parent],
         help="run an Asterisk CLI command and print its output",
         description="Run an Asterisk CLI command (the Command action) and print the lines "
         "it outputs. Exit status 1 when the command is unknown or fails.",
@@ -940,11 +942,10 @@ def _add_command(commands: Any, connection: Callable[[argparse.ArgumentParser], 
     command.add_argument(
         "cli_command", nargs="+", metavar="CLI-COMMAND", help="the command (quoted or not)"
     )
-    connection(command)
     command.set_defaults(run=run_command, client=True)
 
 
-def _add_fake_server(commands: Any, connection: Callable[[argparse.ArgumentParser], None]) -> None:
+def _add_fake_server(commands: Any, parent: argparse.ArgumentParser) -> None:
     fake = commands.add_parser(
         "fake-server",
         help="run the embedded fake Asterisk, with call traffic, to try things without a PBX",
@@ -983,7 +984,7 @@ def _add_fake_server(commands: Any, connection: Callable[[argparse.ArgumentParse
     fake.set_defaults(run=run_fake_server, client=False)
 
 
-def _add_demo(commands: Any, connection: Callable[[argparse.ArgumentParser], None]) -> None:
+def _add_demo(commands: Any, parent: argparse.ArgumentParser) -> None:
     from .demo import DEMO_CHANNEL
 
     demo = commands.add_parser(
@@ -1050,17 +1051,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_connection_options(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def connection(subparser: argparse.ArgumentParser) -> None:
-        add_connection_options(subparser, top_level=False)
-
-    adders: list[Callable[[Any, Callable[[argparse.ArgumentParser], None]], None]] = list(
-        _BUILTIN_SUBCOMMANDS
-    )
+    parent = argparse.ArgumentParser(add_help=False)
+    add_connection_options(parent, top_level=False)
+    adders: list[Callable[[Any, argparse.ArgumentParser], None]] = list(_BUILTIN_SUBCOMMANDS)
     for name in SUBCOMMAND_MODULES:
         adders.append(importlib.import_module(name).add_subcommand)
     for add in adders:
-        add(commands, connection)
+        add(commands, parent)
     return parser
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
+import types
 
 import amiasync
+from amiasync import cli
 from amiasync.cli import FAKE_SERVER_PORT, build_parser, format_table
 from amiasync.message import Event
 from amiasync.testing import FakeAsterisk
@@ -119,3 +122,22 @@ async def test_fake_server_hint_names_every_setting():
         proc.terminate()
         await proc.wait()
     assert "--host 127.0.0.1 --port " in hint and "--username admin events" in hint
+
+
+def test_a_module_in_subcommand_modules_adds_a_subcommand(monkeypatch):
+    module = types.ModuleType("amiasync_example_subcommand")
+
+    async def run(args, target, out):  # pragma: no cover - only parsed here
+        return 0
+
+    def add_subcommand(commands, parent):
+        hello = commands.add_parser("hello", parents=[parent], help="say hello")
+        hello.add_argument("--name", default="world")
+        hello.set_defaults(run=run, client=True)
+
+    module.add_subcommand = add_subcommand  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [module.__name__])
+    args = cli.build_parser().parse_args(["-v", "hello", "--name", "x", "--port", "1"])
+    assert (args.command, args.name, args.port, args.verbose) == ("hello", "x", 1, 1)
+    assert args.run is run and args.client
