@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,25 @@ async def test_shutdown_seen_is_forgotten_on_the_next_connection():
                 logging.getLogger("amiasync").removeHandler(handler)
             await manager.close()
     assert any(r.levelno == logging.WARNING and "lost" in r.getMessage() for r in records)
+
+
+def test_the_sandbox_env_names_the_xml_wherever_the_chroot_lives(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "scripts" / "asterisk-sandbox.sh"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMI_")}
+    env["AMI_SANDBOX_DIR"] = str(tmp_path / "elsewhere" / "asterisk-sid")
+    out = subprocess.run(
+        ["bash", str(script), "env"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    expected = tmp_path / "elsewhere/asterisk-sid/usr/share/asterisk/documentation/core-en_US.xml"
+    assert f"export AMI_ASTERISK_XML={expected}" in out.splitlines()
+
+
+def test_the_catalogue_tests_look_in_the_sandbox_dir(monkeypatch, tmp_path):
+    from .test_catalogue import XML_IN_SANDBOX, _xml_candidate
+
+    for name in ("AMI_ASTERISK_XML", "AMI_SANDBOX_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AMI_SANDBOX_DIR", str(tmp_path))
+    assert _xml_candidate() == tmp_path / XML_IN_SANDBOX
+    monkeypatch.setenv("AMI_ASTERISK_XML", "/x/core-en_US.xml")
+    assert str(_xml_candidate()) == "/x/core-en_US.xml"
