@@ -9,11 +9,17 @@ Subcommands:
 ``command CLI-COMMAND``
     Run an Asterisk CLI command and print its output.
 ``fake-server``
-    Run the embedded fake Asterisk, with generated call traffic.
+    Run the embedded fake Asterisk, with generated call traffic, on
+    127.0.0.1:15038 (not Asterisk's port) by default.
 ``demo``
-    The seed scenario (embedded fake Asterisk unless ``--host`` is given).
+    A guided tour of the library (embedded fake Asterisk unless ``--host`` or
+    ``--from-env`` is given).
 
-The connection comes from flags or from the environment: ``AMI_HOST``,
+More subcommands come from the modules listed in :data:`SUBCOMMAND_MODULES`.
+
+The connection options (and ``-v``) work before or after the subcommand:
+``amiasync -vv action Ping`` is ``amiasync action Ping -vv``. The connection
+comes from flags or from the environment: ``AMI_HOST``,
 ``AMI_PORT`` (``AMI_TLS_PORT`` with ``--tls``), ``AMI_USERNAME``,
 ``AMI_SECRET`` and ``AMI_TLS_CAFILE``. The secret is best given in
 ``AMI_SECRET``; without it, and with standard input on a terminal, it is asked
@@ -32,25 +38,28 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import importlib
 import json
 import logging
 import os
+import shutil
 import signal
 import ssl as ssl_module
 import sys
+import textwrap
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO, TypeVar, Union
 
-from . import core
+from . import __version__, core
 from .connection import ConnectionState, Manager, connect
 from .exceptions import (
     ActionFailed,
     ActionTimeout,
     AMIError,
-    ManagerAuthError,
     ManagerSocketError,
+    ProtocolError,
 )
 from .message import Action, Message, Response
 
@@ -60,6 +69,10 @@ __all__ = [
     "resolve_target",
     "message_to_json",
     "format_table",
+    "table_width",
+    "add_connection_options",
+    "SUBCOMMAND_MODULES",
+    "FAKE_SERVER_PORT",
     "format_event",
     "use_colour",
     "generate_traffic",
@@ -71,9 +84,13 @@ log = logging.getLogger("amiasync")
 JSONValue = Union[str, list[str]]
 
 _PLAIN_PORT, _TLS_PORT = 5038, 5039
+#: ``fake-server``'s default port: not Asterisk's 5038 or 5039.
+FAKE_SERVER_PORT = 15038
 _N = TypeVar("_N", int, float)
 _R = TypeVar("_R")
 _HIDDEN_COLUMNS = frozenset({"actionid", "eventlist"})
+#: The widest a table cell gets when the table must fit a width.
+MAX_CELL = 40
 
 
 class CLIError(Exception):
@@ -125,55 +142,79 @@ def _checked(
 _positive_float = _checked(float, lambda v: v > 0, "a number", "must be more than 0")
 _non_negative_float = _checked(float, lambda v: v >= 0, "a number", "must be 0 or more")
 _positive_int = _checked(int, lambda v: v >= 1, "a whole number", "must be 1 or more")
+_non_negative_int = _checked(int, lambda v: v >= 0, "a whole number", "must be 0 or more")
 _port = _checked(int, lambda v: 0 <= v <= 65535, "a port number", "not a port number")
 
 
-def _connection_options() -> argparse.ArgumentParser:
-    """The options every client subcommand takes (a parent parser)."""
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group(
-        "connection",
+def add_connection_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """Add the options every client subcommand takes.
+
+    They are added twice, so they work before and after the subcommand
+    (``amiasync -vv action Ping`` and ``amiasync action Ping -vv``): once on
+    the top-level parser with the defaults, once on each subcommand with no
+    default at all (``argparse.SUPPRESS``), so an option not repeated after
+    the subcommand keeps the value given before it.
+
+    Args:
+        parser: The top-level parser or a subcommand's.
+        top_level: True for the top-level parser (the one holding the defaults).
+    """
+
+    def default(value: Any) -> Any:
+        return value if top_level else argparse.SUPPRESS
+
+    group = parser.add_argument_group(
+        "connection (before or after the subcommand)",
         "Each option falls back to an environment variable. Put the secret in\n"
         "AMI_SECRET (or type it when asked): a --secret on the command line is\n"
         "visible to other users of the machine and lands in shell histories.",
     )
-    group.add_argument("--host", help="Asterisk's address (env AMI_HOST; default 127.0.0.1)")
+    group.add_argument(
+        "--host", default=default(None), help="Asterisk's address (env AMI_HOST; default 127.0.0.1)"
+    )
     group.add_argument(
         "--port",
         type=_port,
+        default=default(None),
         help="the manager port (env AMI_PORT, default 5038; with --tls: env AMI_TLS_PORT, "
         "default 5039)",
     )
-    group.add_argument("--username", "-u", help="the manager.conf user (env AMI_USERNAME)")
+    group.add_argument(
+        "--username", "-u", default=default(None), help="the manager.conf user (env AMI_USERNAME)"
+    )
     group.add_argument(
         "--secret",
+        default=default(None),
         help="the user's secret; prefer the AMI_SECRET environment variable",
     )
     group.add_argument(
         "--plain-login",
         action="store_true",
+        default=default(False),
         help="send the secret in a plain Login instead of the default Challenge/MD5 key",
     )
     group.add_argument(
         "--tls",
         action="store_true",
-        default=_env_flag("AMI_TLS"),
+        default=default(_env_flag("AMI_TLS")),
         help="connect with TLS (env AMI_TLS=1); implied by --tls-cafile and --tls-insecure",
     )
     group.add_argument(
         "--tls-cafile",
         metavar="PATH",
+        default=default(None),
         help="CA certificates to verify the server with (env AMI_TLS_CAFILE, used with --tls)",
     )
     group.add_argument(
         "--tls-insecure",
         action="store_true",
+        default=default(False),
         help="do not verify the server's certificate or name (testing only)",
     )
     group.add_argument(
         "--timeout",
         type=_positive_float,
-        default=10.0,
+        default=default(10.0),
         metavar="SECONDS",
         help="seconds allowed for connecting, logging in and each action (default 10)",
     )
@@ -181,10 +222,9 @@ def _connection_options() -> argparse.ArgumentParser:
         "-v",
         "--verbose",
         action="count",
-        default=0,
+        default=default(0),
         help="log what the client does to stderr (-vv for every message sent)",
     )
-    return parent
 
 
 def _ssl_context(args: argparse.Namespace) -> ssl_module.SSLContext | None:
@@ -320,7 +360,9 @@ def format_event(event: Message, style: Style, when: float | None = None) -> str
     return "\n".join(lines) + "\n\n"
 
 
-def format_table(rows: Sequence[Message], columns: Sequence[str] | None = None) -> list[str]:
+def format_table(
+    rows: Sequence[Message], columns: Sequence[str] | None = None, width: int | None = None
+) -> list[str]:
     """Lay out messages as a text table, one row each.
 
     Args:
@@ -328,9 +370,13 @@ def format_table(rows: Sequence[Message], columns: Sequence[str] | None = None) 
         columns: The headers to show; by default every header that appears,
             in order of first appearance, less ``ActionID`` and ``EventList``.
             A repeated header shows its values joined with ``, ``.
+        width: The most characters a line may take, or None for no limit.
+            Within a limit, a cell longer than :data:`MAX_CELL` is cut (ending
+            in ``~``), the columns that still do not fit are left out, and a
+            last line names them.
 
     Returns:
-        The lines: a heading, a rule, then the rows.
+        The lines: a heading, a rule, then the rows (and the note, if any).
     """
     if columns is None:
         seen: dict[str, str] = {}
@@ -341,11 +387,51 @@ def format_table(rows: Sequence[Message], columns: Sequence[str] | None = None) 
         columns = list(seen.values())
     cells = [[", ".join(row.get_all(column)) for column in columns] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    hidden: list[str] = []
+    if width is not None:
+        widths = [min(w, MAX_CELL) for w in widths]
+        used, shown = 0, 0
+        for w in widths:
+            needed = w if shown == 0 else used + 2 + w
+            if shown and needed > width:
+                break
+            used, shown = needed, shown + 1
+        widths[0] = min(widths[0], width)
+        hidden = list(columns[shown:])
+        columns, widths = columns[:shown], widths[:shown]
+
+    def cut(text: str, limit: int) -> str:
+        return text if len(text) <= limit else text[: limit - 1] + "~"
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+        return "  ".join(cut(v, w).ljust(w) for v, w in zip(values, widths)).rstrip()
 
-    return [line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    lines = [line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    if hidden:
+        note = (
+            f"({len(hidden)} more column{'s' if len(hidden) > 1 else ''}: {', '.join(hidden)}; "
+            "pick with --columns, "
+            "or --width 0, or --json)"
+        )
+        lines.extend(textwrap.wrap(note, width) if width is not None else [note])
+    return lines
+
+
+def table_width(choice: int | None, stream: TextIO) -> int | None:
+    """The width tables get: ``--width`` (0 for none), else the terminal's, else none.
+
+    The terminal's width is ``COLUMNS`` when set, else the size of the
+    terminal ``stream`` is on; output that is not a terminal (a pipe, a file)
+    gets no limit unless ``COLUMNS`` or ``--width`` asks for one.
+    """
+    if choice is not None:
+        return choice or None
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"]) or None
+    isatty = getattr(stream, "isatty", None)
+    if isatty and isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def use_colour(choice: str, stream: TextIO) -> bool:
@@ -370,6 +456,26 @@ def _error(text: object) -> None:
 
 def _note(text: str) -> None:
     print(f"amiasync: {text}", file=sys.stderr, flush=True)
+
+
+#: Seconds of connecting before the "connecting to ..." note is printed.
+SLOW_CONNECT_NOTE = 1.0
+
+
+@contextlib.contextmanager
+def _note_if_slow(target: Target, after: float = SLOW_CONNECT_NOTE) -> Iterator[None]:
+    """Print "connecting to HOST:PORT ..." on stderr if the block lasts over ``after`` s.
+
+    A quick connection prints nothing; a slow or silent host is not ten
+    seconds of nothing.
+    """
+    handle = asyncio.get_running_loop().call_later(
+        after, _note, f"connecting to {target.describe()} ..."
+    )
+    try:
+        yield
+    finally:
+        handle.cancel()
 
 
 # -- stopping on signals -------------------------------------------------------
@@ -450,21 +556,14 @@ async def run_events(args: argparse.Namespace, target: Target, out: TextIO) -> i
     keys = tuple(args.patterns)
     try:
         with _stop_on_signals(stop):
-            banner = await _unless_stopped(
-                manager.connect(target.host, target.port, ssl=target.ssl), stop
-            )
+            with _note_if_slow(target):
+                banner = await _unless_stopped(
+                    manager.connect(target.host, target.port, ssl=target.ssl), stop
+                )
             # Subscribed before the login, so the FullyBooted sent right after it is seen.
             async with manager.events(*keys, maxsize=args.buffer) as stream:
-                await _unless_stopped(
-                    manager.login(
-                        target.username,
-                        target.secret,
-                        auth=target.auth,
-                        events=True,
-                        timeout=target.timeout,
-                    ),
-                    stop,
-                )
+                with _note_if_slow(target):
+                    await _unless_stopped(_log_in(manager, target, events=True), stop)
                 manager.register_state_callback(on_state)
                 if not args.quiet:
                     what = " ".join(keys) if keys else "all events"
@@ -528,35 +627,36 @@ def _parse_fields(items: Iterable[str]) -> list[tuple[str, str]]:
     return fields
 
 
+async def _log_in(manager: Manager, target: Target, *, events: bool) -> None:
+    """Log in as the target says, with an explicit timeout (``login`` has none by default)."""
+    await manager.login(
+        target.username, target.secret, auth=target.auth, events=events, timeout=target.timeout
+    )
+
+
 @contextlib.asynccontextmanager
 async def _session(target: Target, *, events: bool = False) -> AsyncIterator[Manager]:
-    """Connect and log in (events off by default); log off and close on exit.
-
-    The login gets an explicit timeout: ``Manager.login`` waits for ever by default.
-    """
+    """Connect and log in (events off by default); log off and close on exit."""
     manager = Manager(action_timeout=target.timeout, connect_timeout=target.timeout)
     try:
-        await manager.connect(target.host, target.port, ssl=target.ssl)
-        await manager.login(
-            target.username,
-            target.secret,
-            auth=target.auth,
-            events=events,
-            timeout=target.timeout,
-        )
+        with _note_if_slow(target):
+            await manager.connect(target.host, target.port, ssl=target.ssl)
+            await _log_in(manager, target, events=events)
         yield manager
     finally:
         await manager.close()
 
 
-def _print_response(response: Response, columns: Sequence[str] | None, out: TextIO) -> None:
+def _print_response(
+    response: Response, columns: Sequence[str] | None, width: int | None, out: TextIO
+) -> None:
     for key, value in response.headers:
         if key.lower() != "actionid":
             out.write(f"{key}: {value}\n" if key else f"{value}\n")
     if response.is_event_list or response.events or response.complete is not None:
         out.write("\n")
         if response.events:
-            for line in format_table(response.events, columns):
+            for line in format_table(response.events, columns, width):
                 out.write(line + "\n")
         else:
             out.write("(no items)\n")
@@ -586,7 +686,7 @@ async def run_action(args: argparse.Namespace, target: Target, out: TextIO) -> i
         out.flush()
     else:
         columns = [c for c in args.columns.split(",") if c] if args.columns else None
-        _print_response(response, columns, out)
+        _print_response(response, columns, table_width(args.width, out), out)
     if not response.success:
         _error(ActionFailed(response))
         return 1
@@ -643,20 +743,25 @@ async def generate_traffic(
 
 
 async def run_fake_server(args: argparse.Namespace, out: TextIO) -> int:
-    """Serve the fake Asterisk until Ctrl-C or SIGTERM."""
+    """Serve the fake Asterisk until Ctrl-C or SIGTERM.
+
+    It never reads AMI_HOST or AMI_PORT: those name a real PBX. It listens on
+    127.0.0.1:15038 by default, not on Asterisk's 5038, so a client pointed
+    at it can never log in to a real Asterisk on the same machine by mistake.
+    """
     from .testing import FakeAsterisk
 
+    host = args.host or "127.0.0.1"
+    port = FAKE_SERVER_PORT if args.port is None else args.port
+    username = args.username or "admin"
     secret = args.secret if args.secret is not None else os.environ.get("AMI_SECRET", "secret")
     server = FakeAsterisk(
-        users={args.username: secret},
-        host=args.host,
-        port=args.port,
-        call_duration=args.call_duration,
+        users={username: secret}, host=host, port=port, call_duration=args.call_duration
     )
     try:
         await server.start()
     except OSError as exc:
-        raise CLIError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+        raise CLIError(f"cannot listen on {host}:{port}: {exc}") from exc
     stop = asyncio.Event()
     traffic: asyncio.Task[None] | None = None
     try:
@@ -669,13 +774,15 @@ async def run_fake_server(args: argparse.Namespace, out: TextIO) -> int:
                     if args.secret is None and "AMI_SECRET" not in os.environ
                     else "<the secret>"
                 )
+                # Every setting on the command line: an AMI_HOST exported for a
+                # real PBX must not take the client there.
                 _note(
-                    f"fake Asterisk ready; try: AMI_HOST={server.host} AMI_PORT={server.port} "
-                    f"AMI_USERNAME={args.username} AMI_SECRET={shown} amiasync events"
+                    f"fake Asterisk ready; try: AMI_SECRET={shown} amiasync --host {server.host} "
+                    f"--port {server.port} --username {username} events"
                 )
             if args.traffic > 0:
                 traffic = asyncio.ensure_future(
-                    generate_traffic(server.host, server.port, args.username, secret, args.traffic)
+                    generate_traffic(server.host, server.port, username, secret, args.traffic)
                 )
                 traffic.add_done_callback(_report_traffic_end)
             await stop.wait()
@@ -686,6 +793,36 @@ async def run_fake_server(args: argparse.Namespace, out: TextIO) -> int:
                 await traffic
         await server.stop()
     return 0
+
+
+async def run_demo_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Run the guided tour: on the embedded fake Asterisk unless a host is asked for."""
+    from .demo import run_demo
+
+    host, port, username, secret = args.host, args.port, args.username, args.secret
+    if args.from_env:
+        host = host or os.environ.get("AMI_HOST") or "127.0.0.1"
+        if port is None and os.environ.get("AMI_PORT"):
+            try:
+                port = _port(os.environ["AMI_PORT"])
+            except argparse.ArgumentTypeError as exc:
+                raise CLIError(f"AMI_PORT: {exc}") from None
+        username = username or os.environ.get("AMI_USERNAME")
+        secret = secret if secret is not None else os.environ.get("AMI_SECRET")
+    if host is not None and (not username or secret is None):
+        raise CLIError(
+            "a real Asterisk needs --username and a secret (AMI_SECRET with --from-env, "
+            "or --secret)"
+        )
+    return await run_demo(
+        host,
+        _PLAIN_PORT if port is None else port,
+        username or "admin",
+        "secret" if secret is None else secret,
+        out=out,
+        timeout=args.timeout,
+        channel=args.channel,
+    )
 
 
 def _report_traffic_end(task: asyncio.Task[None]) -> None:
@@ -723,26 +860,29 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="amiasync",
-        description="Talk to Asterisk's manager interface (AMI) from the shell.",
-        epilog="Environment: AMI_HOST, AMI_PORT, AMI_TLS_PORT, AMI_USERNAME, AMI_SECRET, "
-        "AMI_TLS, AMI_TLS_CAFILE, NO_COLOR. Run 'amiasync COMMAND --help' for a command's "
-        "options.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parent = _connection_options()
-    raw = argparse.RawDescriptionHelpFormatter
+#: A subcommand's runner: ``run(args, target, out)`` for a client subcommand
+#: (``set_defaults(client=True)``), ``run(args, out)`` for one that makes its
+#: own connections or none (``fake-server``, ``demo``).
+Runner = Callable[..., Coroutine[Any, Any, int]]
 
+#: Modules that add subcommands, imported when the parser is built. Each has
+#: ``add_subcommand(commands, parent)``: ``commands`` is the subparsers object,
+#: ``parent`` a parent parser holding the connection options (so they work
+#: after the subcommand too). It calls ``commands.add_parser(NAME,
+#: parents=[parent], ...)`` (or without ``parents`` if it makes no client
+#: connection) and ``set_defaults(run=RUNNER, client=True or False)``. Add a
+#: subcommand with one line here.
+SUBCOMMAND_MODULES: list[str] = []
+
+
+def _add_events(commands: Any, parent: argparse.ArgumentParser) -> None:
     events = commands.add_parser(
         "events",
         parents=[parent],
         help="tail events live, filtered by name or glob",
         description="Print events as they arrive, all of them or those matching a pattern.",
         epilog=_EVENTS_EPILOG,
-        formatter_class=raw,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     events.add_argument(
         "patterns",
@@ -773,15 +913,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="events held while the output is slow; past it the oldest are dropped (default 10000)",
     )
     events.add_argument("-q", "--quiet", action="store_true", help="no 'connected' note on stderr")
+    events.set_defaults(run=run_events, client=True)
 
+
+def _add_action(commands: Any, parent: argparse.ArgumentParser) -> None:
     action = commands.add_parser(
         "action",
         parents=[parent],
         help="send any action and print the response",
         description="Send an action and print its response and, for an event list, its "
-        "items as a table.",
+        "items as a table that fits the terminal.",
         epilog=_ACTION_EPILOG,
-        formatter_class=raw,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     action.add_argument("name", metavar="NAME", help="the action, e.g. Ping or QueueStatus")
     action.add_argument("fields", nargs="*", metavar="Key=Value", help="headers to send")
@@ -789,7 +932,17 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument(
         "--columns", metavar="A,B,...", help="the event-list headers to show in the table"
     )
+    action.add_argument(
+        "--width",
+        type=_non_negative_int,
+        metavar="N",
+        help="the table's width in characters; 0 for no limit (default: the terminal's, "
+        "or COLUMNS; no limit when the output is not a terminal)",
+    )
+    action.set_defaults(run=run_action, client=True)
 
+
+def _add_command(commands: Any, parent: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "command",
         parents=[parent],
@@ -801,20 +954,29 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument(
         "cli_command", nargs="+", metavar="CLI-COMMAND", help="the command (quoted or not)"
     )
+    command.set_defaults(run=run_command, client=True)
 
+
+def _add_fake_server(commands: Any, parent: argparse.ArgumentParser) -> None:
     fake = commands.add_parser(
         "fake-server",
         help="run the embedded fake Asterisk, with call traffic, to try things without a PBX",
         description="Serve the embedded fake Asterisk (amiasync.testing.FakeAsterisk) and "
         "originate a short fake call every --traffic seconds. Prints 'listening on HOST:PORT' "
-        "on stdout once ready. Stops on Ctrl-C or SIGTERM with exit status 0.",
+        "on stdout once ready. Stops on Ctrl-C or SIGTERM with exit status 0. It reads no "
+        "AMI_HOST or AMI_PORT, and its default port is not Asterisk's.",
     )
-    fake.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    fake.add_argument("--port", type=_port, default=5038, help="port; 0 picks a free one (5038)")
-    fake.add_argument("--username", default="admin", help="the user to accept (admin)")
+    suppress = argparse.SUPPRESS
+    fake.add_argument("--host", default=suppress, help="address to listen on (127.0.0.1)")
     fake.add_argument(
-        "--secret",
-        help="its secret (default: env AMI_SECRET, else 'secret')",
+        "--port",
+        type=_port,
+        default=suppress,
+        help=f"port; 0 picks a free one ({FAKE_SERVER_PORT}, not Asterisk's 5038)",
+    )
+    fake.add_argument("--username", "-u", default=suppress, help="the user to accept (admin)")
+    fake.add_argument(
+        "--secret", default=suppress, help="its secret (default: env AMI_SECRET, else 'secret')"
     )
     fake.add_argument(
         "--traffic",
@@ -831,22 +993,83 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long each fake call lasts (default 1)",
     )
     fake.add_argument("-q", "--quiet", action="store_true", help="no hint on stderr")
+    fake.set_defaults(run=run_fake_server, client=False)
+
+
+def _add_demo(commands: Any, parent: argparse.ArgumentParser) -> None:
+    from .demo import DEMO_CHANNEL
 
     demo = commands.add_parser(
         "demo",
-        help="run the seed scenario (embedded fake Asterisk unless --host is given)",
-        description="Challenge, MD5 login, callbacks by name and class, catch-all, orphan "
-        "and Shutdown handlers, then a clean stop. With no --host, against the embedded "
-        "fake Asterisk.",
+        help="a guided tour of the library (on the embedded fake Asterisk by default)",
+        description="Walk through the library's main moves, each with a one-line "
+        "explanation and the headers that came back: connect(), callbacks by name, class, "
+        "'' and None, an action, a tracked originate(), an event list, events(), an orphan "
+        "response and a clean shutdown. Without --host or --from-env it runs on the embedded "
+        "fake Asterisk and reads nothing from the environment.",
     )
-    demo.add_argument("--host", default=os.environ.get("AMI_HOST"))
-    demo.add_argument("--port", type=int, default=int(os.environ.get("AMI_PORT", "5038")))
-    demo.add_argument("--username", default=os.environ.get("AMI_USERNAME", "admin"))
+    suppress = argparse.SUPPRESS
     demo.add_argument(
-        "--secret",
-        default=os.environ.get("AMI_SECRET", "secret"),
-        help="the secret (prefer the AMI_SECRET environment variable)",
+        "--host", default=suppress, help="run against this real Asterisk instead of the fake one"
     )
+    demo.add_argument("--port", type=_port, default=suppress, help="its manager port (5038)")
+    demo.add_argument("--username", "-u", default=suppress, help="the manager.conf user")
+    demo.add_argument(
+        "--secret", default=suppress, help="its secret (prefer AMI_SECRET with --from-env)"
+    )
+    demo.add_argument(
+        "--from-env",
+        action="store_true",
+        help="take the Asterisk to use from AMI_HOST, AMI_PORT, AMI_USERNAME and AMI_SECRET "
+        "(as 'eval \"$(scripts/asterisk-sandbox.sh env)\"' sets them)",
+    )
+    demo.add_argument(
+        "--channel",
+        default=DEMO_CHANNEL,
+        help=f"the channel to call (default {DEMO_CHANNEL}, the sandbox's test extension)",
+    )
+    demo.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=suppress,
+        metavar="SECONDS",
+        help="seconds allowed for each step (default 10)",
+    )
+    demo.set_defaults(run=run_demo_command, client=False)
+
+
+_BUILTIN_SUBCOMMANDS = (_add_events, _add_action, _add_command, _add_fake_server, _add_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand.
+
+    Returns:
+        The parser: the built-in subcommands, then those of
+        :data:`SUBCOMMAND_MODULES`.
+    """
+    parser = argparse.ArgumentParser(
+        prog="amiasync",
+        description="Talk to Asterisk's manager interface (AMI) from the shell.",
+        epilog="Environment: AMI_HOST, AMI_PORT, AMI_TLS_PORT, AMI_USERNAME, AMI_SECRET, "
+        "AMI_TLS, AMI_TLS_CAFILE, NO_COLOR, COLUMNS. Run 'amiasync COMMAND --help' for a "
+        "command's options. Try it without a PBX: 'amiasync demo', or 'amiasync fake-server' "
+        "in one shell and the command it suggests in another.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"amiasync {__version__} (Python {sys.version.split()[0]})",
+    )
+    add_connection_options(parser, top_level=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parent = argparse.ArgumentParser(add_help=False)
+    add_connection_options(parent, top_level=False)
+    adders: list[Callable[[Any, argparse.ArgumentParser], None]] = list(_BUILTIN_SUBCOMMANDS)
+    for name in SUBCOMMAND_MODULES:
+        adders.append(importlib.import_module(name).add_subcommand)
+    for add in adders:
+        add(commands, parent)
     return parser
 
 
@@ -859,24 +1082,36 @@ def _setup_logging(verbose: int) -> None:
     log.propagate = False
 
 
+def _hint(exc: AMIError, target: Target) -> str | None:
+    """A likely cause of a failed connection: TLS against a plain port, or the reverse."""
+    text = str(exc)
+    if target.ssl is not None and (
+        isinstance(exc.__cause__, ssl_module.SSLError) or "WRONG_VERSION_NUMBER" in text
+    ):
+        return (
+            f"hint: {target.host}:{target.port} does not speak TLS; is it the plain AMI port? "
+            f"Drop --tls, or use the TLS port (AMI_TLS_PORT, often {_TLS_PORT})"
+        )
+    if target.ssl is None and ("no AMI banner" in text or "did not send an AMI banner" in text):
+        return f"hint: if {target.host}:{target.port} is a TLS port (often {_TLS_PORT}), add --tls"
+    return None
+
+
 def _run(args: argparse.Namespace) -> int:
     out = sys.stdout
-    if args.command == "demo":
-        from .demo import run_demo
-
-        return asyncio.run(run_demo(args.host, args.port, args.username, args.secret))
-    if args.command == "fake-server":
-        _setup_logging(0)
-        return asyncio.run(run_fake_server(args, out))
+    run: Runner = args.run
+    if not args.client:
+        _setup_logging(args.verbose)
+        return asyncio.run(run(args, out))
     _setup_logging(args.verbose)
     target = resolve_target(args)
-    runners: dict[str, Callable[[argparse.Namespace, Target, TextIO], Any]] = {
-        "events": run_events,
-        "action": run_action,
-        "command": run_command,
-    }
-    result: int = asyncio.run(runners[args.command](args, target, out))
-    return result
+    try:
+        return asyncio.run(run(args, target, out))
+    except (ManagerSocketError, ProtocolError) as exc:
+        hint = _hint(exc, target)
+        if hint is None:
+            raise
+        raise CLIError(f"{exc}; {hint}") from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -893,10 +1128,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except ManagerAuthError as exc:
-        _error(exc)
-    except ManagerSocketError as exc:
-        _error(exc)
     except ActionTimeout as exc:
         _error(f"timed out: {exc}")
     except (AMIError, CLIError) as exc:

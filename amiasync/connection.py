@@ -210,6 +210,11 @@ class Manager:
         self._keepalive_task: asyncio.Task[None] | None = None
         self._delays: Iterator[float] = self._new_backoff()
         self._link_started = 0.0
+        # Asterisk publishes Event: Shutdown before it closes every session
+        # (main/asterisk.c, really_quit()), so the end of the link that follows
+        # is expected: it is logged at INFO, not as a lost connection.
+        self._shutdown_seen = False
+        self._registry.register("Shutdown", self._note_shutdown)
 
     # -- state ----------------------------------------------------------------
 
@@ -303,6 +308,7 @@ class Manager:
             raise ConnectionLost(f"{host}:{port} closed right after the banner")
         self._link = link
         self.banner = banner
+        self._shutdown_seen = False
         self._logged_in = False
         self._link_started = asyncio.get_running_loop().time()
         log.info("connected to %s:%s (%s)", host, port, banner)
@@ -450,6 +456,7 @@ class Manager:
             items in order and ``response.complete`` the closing event.
 
         Raises:
+            TypeError: ``action`` is not an :class:`Action` (a dict, say).
             InvalidAction: The action cannot be sent; nothing was written.
             InvalidState: Not connected (or closed).
             ManagerSocketError: The connection was lost before the answer
@@ -461,6 +468,12 @@ class Manager:
                 :meth:`~amiasync.message.Action.check_response` raised
                 (``core.Login``: :class:`ManagerAuthError`).
         """
+        if not isinstance(action, Action):
+            # A panoramisk-style dict would otherwise fail later with an AttributeError.
+            raise TypeError(
+                f"send_action() takes an Action, not {type(action).__name__}: "
+                'write core.Ping() or amiasync.Action("QueueAdd", Queue="support")'
+            )
         link = self._link
         if link is None or not link.is_open:
             link = self._require_link(action.action_name)
@@ -688,9 +701,15 @@ class Manager:
         keepalive = self._keepalive_task
         if keepalive is not None and keepalive is not asyncio.current_task():
             keepalive.cancel()
-        reason = "connection closed" if self._stopped else "connection lost"
+        if self._stopped:
+            reason = "connection closed"
+        elif self._shutdown_seen:
+            reason = "connection closed by Asterisk after Shutdown"
+        else:
+            reason = "connection lost"
+        expected = self._stopped or self._shutdown_seen
         log.log(
-            logging.INFO if self._stopped else logging.WARNING,
+            logging.INFO if expected else logging.WARNING,
             "%s%s",
             reason,
             f": {cause}" if cause else "",
@@ -711,6 +730,9 @@ class Manager:
             for stream in list(self._streams):
                 stream.link_lost(error)
             self._notify_changed()
+
+    def _note_shutdown(self, event: Event, manager: Manager) -> None:
+        self._shutdown_seen = True
 
     # -- staying connected ----------------------------------------------------
 

@@ -193,8 +193,9 @@ class Action:
                 long; or some text has no UTF-8 form (a lone surrogate).
         """
         check_header("ActionID", action_id)
-        # Some Asterisk handlers format the ActionID into 150-byte buffers; a
-        # longer one comes back merged with the next header (AMI-NOTES 2).
+        # Some Asterisk handlers format "ActionID: %s\r\n" into fixed idText
+        # buffers of 150 or 256 bytes (main/manager.c); a longer one comes back
+        # merged with the next header.
         if len(action_id) > 100:
             raise InvalidAction("ActionID longer than 100 characters")
         body = "".join([f"{k}: {v}\r\n" for k, v in self.headers]) if self.headers else ""

@@ -1,13 +1,12 @@
 """An embedded fake Asterisk: a real AMI server on loopback, for demos and tests.
 
-It speaks the protocol the way Asterisk 22 does (see ``AMI-NOTES.md`` in the
-project's shared notes): banner, Challenge and MD5 or plaintext Login, a
-refused login answered after a pause and then closed, ``Permission denied``
-before login, Ping, Logoff, Command with ``Output`` lines (or the Asterisk 13
-``Response: Follows`` form), CoreShowChannels and Status as event lists,
-Originate that plays a short call, UserEvent, DB actions, the ``Events`` mask
-and ``Filter``. Test hooks inject events, script replies, and drop or stall
-connections::
+It speaks the protocol the way Asterisk 22's ``main/manager.c`` does: banner,
+Challenge and MD5 or plaintext Login, a refused login answered after a pause
+and then closed, ``Permission denied`` before login, Ping, Logoff, Command
+with ``Output`` lines (or the Asterisk 13 ``Response: Follows`` form),
+CoreShowChannels and Status as event lists, Originate that plays a short call,
+UserEvent, DB actions, the ``Events`` mask and ``Filter``. Test hooks inject
+events, script replies, and drop or stall connections::
 
     async with FakeAsterisk(users={"admin": "secret"}) as server:
         async with amiasync.connect(server.host, server.port,

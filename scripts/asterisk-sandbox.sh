@@ -612,6 +612,8 @@ cmd_env() {
         printf 'export %s=%q\n' "$name" "${!name}"
     done
     printf 'export %s=%q\n' AMI_TLS_CAFILE "$CERT" AMI_SANDBOX_ROOT "$SANDBOX_DIR" AMI_SANDBOX_SCRIPT "$SCRIPT_PATH"
+    # issue 16: the XML the catalogue tests check against, wherever the chroot lives.
+    printf 'export %s=%q\n' AMI_ASTERISK_XML "$SANDBOX_DIR/usr/share/asterisk/documentation/core-en_US.xml"
 }
 
 cmd_pid() {

@@ -1,9 +1,11 @@
 """The generated action and event catalogue (scripts/generate_catalogue.py).
 
 The spec (scripts/catalogue.json) is checked against Asterisk's own XML when it
-is available: set ``AMI_ASTERISK_XML`` to a ``core-en_US.xml``, or build the
-sandbox chroot (scripts/asterisk-sandbox.sh). With ``AMI_REQUIRE_INTEGRATION=1``
-a missing XML fails these tests instead of skipping them.
+is available: set ``AMI_ASTERISK_XML`` to a ``core-en_US.xml`` (``eval "$(bash
+scripts/asterisk-sandbox.sh env)"`` does), or ``AMI_SANDBOX_DIR`` to the sandbox
+chroot, or build the chroot in its default place (scripts/asterisk-sandbox.sh).
+With ``AMI_REQUIRE_INTEGRATION=1`` a missing XML fails these tests instead of
+skipping them.
 """
 
 from __future__ import annotations
@@ -31,9 +33,8 @@ from amiasync.message import Action, Event, Response
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "generate_catalogue.py"
 SPEC_PATH = ROOT / "scripts" / "catalogue.json"
-DEFAULT_XML = Path(
-    "/var/cache/amiasync/asterisk-sid/usr/share/asterisk/documentation/core-en_US.xml"
-)
+XML_IN_SANDBOX = "usr/share/asterisk/documentation/core-en_US.xml"
+DEFAULT_XML = Path("/var/cache/amiasync/asterisk-sid") / XML_IN_SANDBOX
 
 #: Per Asterisk release: <manager> elements, distinct actions, <managerEvent>
 #: elements, distinct events. Names repeat: the voicemail actions and events
@@ -53,9 +54,19 @@ generator = _load_generator()
 SPEC: dict[str, Any] = generator.load_spec(SPEC_PATH)
 
 
+def _xml_candidate() -> Path:
+    """AMI_ASTERISK_XML (``asterisk-sandbox.sh env`` exports it), else the chroot's copy."""
+    if os.environ.get("AMI_ASTERISK_XML"):
+        return Path(os.environ["AMI_ASTERISK_XML"])
+    sandbox = os.environ.get("AMI_SANDBOX_ROOT") or os.environ.get("AMI_SANDBOX_DIR")
+    if sandbox:
+        return Path(sandbox) / XML_IN_SANDBOX
+    return DEFAULT_XML
+
+
 @pytest.fixture(scope="module")
 def xml_path() -> Path:
-    path = Path(os.environ.get("AMI_ASTERISK_XML") or DEFAULT_XML)
+    path = _xml_candidate()
     if path.is_file():
         return path
     reason = f"Asterisk's core-en_US.xml not found at {path} (set AMI_ASTERISK_XML)"

@@ -448,7 +448,8 @@ async def test_events_exits_1_when_the_connection_is_lost(server):
     assert status == 1
     # Events that arrived before the close are still printed.
     assert json.loads(out.splitlines()[-1])["Event"] == "Shutdown"
-    assert "lost" in one_line(err)
+    # The end of the link is reported, and named for what it was.
+    assert "closed by Asterisk after Shutdown" in one_line(err)
 
 
 async def test_events_reconnect_rides_out_a_restart(server):
@@ -479,11 +480,42 @@ async def test_events_refused_login(server):
 
 
 async def test_demo_runs_against_the_embedded_fake_server():
-    status, out, err = await run(["demo"], base_env())
+    # A real PBX's settings in the environment must not be used without --from-env.
+    env = base_env(AMI_HOST="192.0.2.1", AMI_PORT="1", AMI_USERNAME="x", AMI_SECRET="y")
+    status, out, err = await run(["demo"], env)
     assert status == 0, err
-    assert "logged in with MD5" in out
-    assert "FullyBooted, by class" in out
+    assert err == "", "a clean run prints no warning"
+    steps = [line.split(".")[0] for line in out.splitlines() if re.match(r"\d\. ", line)]
+    assert steps == [str(n) for n in range(1, 10)]
+    for needle in (
+        "amiasync.connect()",
+        "[by name 'Hangup'] Channel: Local/100@amitest",
+        "[by class events.Newchannel] Channel: ",
+        "CallerIDNum: 100",
+        "Response: Success, Ping: Pong",
+        "placed: Channel Local/100@amitest",
+        "2 channel(s) up:",
+        "ended by CoreShowChannelsComplete, ListItems: 2",
+        "[None: orphan response] Response: Success",
+        "Shutdown received",
+    ):
+        assert needle in out, needle
     assert out.rstrip().endswith("clean stop")
+
+
+async def test_demo_from_env_talks_to_the_asterisk_named_there(server):
+    status, out, err = await run(["demo", "--from-env", "--timeout", "10"], fake_env(server))
+    assert status == 0, err
+    assert f"connected to {server.host}:{server.port}" in out
+    assert "started the embedded fake Asterisk" not in out
+    assert "shown against the embedded fake Asterisk only" in out
+    assert server.sessions == [] or all(not s.authenticated for s in server.sessions)
+
+
+async def test_demo_host_without_credentials_is_a_usage_error():
+    status, _, err = await run(["demo", "--host", "127.0.0.1"], base_env())
+    assert status == 1
+    assert "needs --username" in one_line(err)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
