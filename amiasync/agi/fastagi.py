@@ -1,0 +1,393 @@
+"""FastAGI: Asterisk connects to us (``AGI(agi://host:port/script?query,args)``).
+
+:class:`FastAGIServer` accepts the connections on ``asyncio.start_server``,
+reads each call's environment, picks the route and runs its handler with an
+:class:`~amiasync.agi.AGI` object. One reader task per call feeds the sans-IO
+:class:`~amiasync.agi.codec.AGIDecoder`, so the unsolicited ``HANGUP`` line is
+seen at once, even while no command is pending.
+
+How a call ends, as Asterisk's ``AGISTATUS`` shows it (``res/res_agi.c``,
+``run_agi()``): the handler returned, we close the socket: ``SUCCESS``; no
+route, the handler raised, or the server is full: we write ``FAILURE`` first,
+which ``run_agi()`` takes as the script's failure: ``FAILURE``; the channel hung
+up: ``HANGUP`` (and the dialplan stops there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Callable
+
+from .._compat import timeout as timeout_after
+from .codec import AGIDecoder, AGIResult, Environment, Hangup
+from .errors import AGIConnectionLost, AGIError, AGIHangup, AGITimeout
+from .routing import Outcome, Router, run_handler
+from .session import AGI, DEFAULT_COMMAND_TIMEOUT, Handler, arguments, split_request
+
+__all__ = ["FastAGIServer", "FastAGILink", "DEFAULT_FASTAGI_PORT"]
+
+log = logging.getLogger("amiasync.agi")
+
+#: The port ``agi://host/...`` means (``AGI_PORT`` in res_agi.c).
+DEFAULT_FASTAGI_PORT = 4573
+
+_READ_SIZE = 65536
+
+
+class FastAGILink:
+    """One FastAGI socket: writes command lines, reads answers and ``HANGUP``.
+
+    Asterisk answers a command that was running when the channel hung up
+    (``200 result=-1``) *before* it writes ``HANGUP``. So a ``-1`` answer is
+    held for up to ``hangup_grace`` seconds: if ``HANGUP`` follows, the command
+    raises :class:`AGIHangup` instead; if not, the answer is returned as it is.
+
+    Args:
+        reader: The connection's reader.
+        writer: The connection's writer.
+        hangup_grace: Seconds a ``-1`` answer waits for a ``HANGUP`` line.
+    """
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        hangup_grace: float = 0.5,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.hangup_grace = hangup_grace
+        self._decoder = AGIDecoder()
+        loop = asyncio.get_running_loop()
+        self._environment: asyncio.Future[dict[str, str]] = loop.create_future()
+        self._pending: asyncio.Future[AGIResult] | None = None
+        # A -1 answer waiting for HANGUP: its timer, future and answer.
+        self._held: tuple[asyncio.TimerHandle, asyncio.Future[AGIResult], AGIResult] | None = None
+        self._hung_up = False
+        self._closed = False
+        self._task = loop.create_task(self._read())
+
+    @property
+    def hung_up(self) -> bool:
+        """True once Asterisk wrote ``HANGUP``."""
+        return self._hung_up
+
+    @property
+    def peer(self) -> str:
+        """The remote address, for logs."""
+        peer = self._writer.get_extra_info("peername")
+        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    async def environment(self, timeout: float | None) -> dict[str, str]:
+        """Wait for the ``agi_*`` variables.
+
+        Raises:
+            AGITimeout: They did not come in time.
+            AGIConnectionLost: Asterisk closed first.
+        """
+        try:
+            async with timeout_after(timeout):
+                return await asyncio.shield(self._environment)
+        except asyncio.TimeoutError as exc:
+            raise AGITimeout(f"no AGI environment within {timeout} s") from exc
+
+    async def send(self, line: str, timeout: float | None) -> AGIResult:
+        """Write one command line and wait for its answer (see :class:`Link`)."""
+        if self._closed:
+            raise self._gone(line)
+        future: asyncio.Future[AGIResult] = asyncio.get_running_loop().create_future()
+        self._pending = future
+        try:
+            async with timeout_after(timeout):
+                self._writer.write(line.encode("utf-8", "surrogateescape") + b"\n")
+                await self._writer.drain()
+                return await future
+        except asyncio.TimeoutError as exc:
+            # A late answer would be taken for the next command's: close.
+            self.abort()
+            raise AGITimeout(f"no answer to {line[:80]!r} within {timeout} s") from exc
+        except (ConnectionError, OSError) as exc:
+            raise AGIConnectionLost(f"{line[:80]!r} not sent: {exc}") from exc
+        finally:
+            self._pending = None
+            self._release_held()
+
+    def fail(self) -> None:
+        """Tell Asterisk the script failed (``AGISTATUS=FAILURE``); then close."""
+        if not self._closed and not self._writer.is_closing():
+            self._writer.write(b"FAILURE\n")
+
+    def abort(self) -> None:
+        """Close the socket now."""
+        self._closed = True
+        self._writer.close()
+
+    async def close(self) -> None:
+        """Close the socket and wait for the reader to finish."""
+        self._closed = True
+        if not self._writer.is_closing():
+            self._writer.close()
+        try:
+            await self._writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+    # -- reading ------------------------------------------------------------
+
+    async def _read(self) -> None:
+        decoder = self._decoder
+        try:
+            while True:
+                data = await self._reader.read(_READ_SIZE)
+                if not data:
+                    break
+                for event in decoder.feed(data):
+                    self._on_event(event)
+                self._report()
+        except (ConnectionError, OSError) as exc:
+            log.debug("FastAGI %s: read failed: %s", self.peer, exc)
+        finally:
+            decoder.feed_eof()
+            self._report()
+            self._closed = True
+            self._deliver_held()
+            pending = self._pending
+            if pending is not None and not pending.done():
+                pending.set_exception(self._gone(None))
+            if not self._environment.done():
+                self._environment.set_exception(
+                    AGIConnectionLost("Asterisk closed before sending the AGI environment")
+                )
+
+    def _report(self) -> None:
+        if self._decoder.errors:
+            for problem in self._decoder.errors:
+                log.warning("FastAGI %s: %s", self.peer, problem.message)
+            self._decoder.errors.clear()
+
+    def _on_event(self, event: Environment | AGIResult | Hangup) -> None:
+        if isinstance(event, AGIResult):
+            pending = self._pending
+            if pending is None or pending.done():
+                log.debug("FastAGI %s: answer with no command pending: %r", self.peer, event.text)
+            elif event.result == "-1" and self.hangup_grace > 0 and not self._hung_up:
+                timer = asyncio.get_running_loop().call_later(self.hangup_grace, self._deliver_held)
+                self._held = (timer, pending, event)
+            else:
+                pending.set_result(event)
+        elif isinstance(event, Hangup):
+            self._hung_up = True
+            self._release_held()
+            pending = self._pending
+            if pending is not None and not pending.done():
+                pending.set_exception(AGIHangup("the channel hung up during the command"))
+        elif not self._environment.done():
+            self._environment.set_result(event.variables)
+
+    def _release_held(self) -> None:
+        # HANGUP came (or the command is over): drop the held answer.
+        if self._held is not None:
+            self._held[0].cancel()
+            self._held = None
+
+    def _deliver_held(self) -> None:
+        # No HANGUP followed in time, or the connection closed: the answer stands.
+        if self._held is not None:
+            timer, future, result = self._held
+            self._held = None
+            timer.cancel()
+            if not future.done():
+                future.set_result(result)
+
+    def _gone(self, line: str | None) -> AGIError:
+        if self._hung_up:
+            return AGIHangup(command=line)
+        return AGIConnectionLost("Asterisk closed the FastAGI connection")
+
+
+class FastAGIServer:
+    """A FastAGI server: ``@app.route("ivr")`` handlers, one task per call.
+
+    Args:
+        max_calls: Calls served at once; one more is answered ``FAILURE``
+            (the dialplan goes on with ``AGISTATUS=FAILURE``) and logged.
+        command_timeout: Seconds each command may take (None: no limit); a
+            handler can change ``agi.command_timeout`` for its call.
+        environment_timeout: Seconds Asterisk has to send the environment.
+        hangup_grace: Seconds a ``-1`` answer waits for ``HANGUP`` (see
+            :class:`FastAGILink`).
+        stop_grace: Default seconds :meth:`stop` lets running calls finish.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_calls: int = 500,
+        command_timeout: float | None = DEFAULT_COMMAND_TIMEOUT,
+        environment_timeout: float = 10.0,
+        hangup_grace: float = 0.5,
+        stop_grace: float = 10.0,
+    ) -> None:
+        if max_calls < 1:
+            raise ValueError("max_calls must be at least 1")
+        self.router = Router()
+        self.max_calls = max_calls
+        self.command_timeout = command_timeout
+        self.environment_timeout = environment_timeout
+        self.hangup_grace = hangup_grace
+        self.stop_grace = stop_grace
+        self._server: asyncio.Server | None = None
+        self._calls: set[asyncio.Task[object]] = set()
+        self._cancelled: set[asyncio.Task[object]] = set()
+
+    def route(self, pattern: str) -> Callable[[Handler], Handler]:
+        """Decorator: serve ``agi://host:port/<pattern>`` with an async handler.
+
+        Raises:
+            TypeError: The handler is not an ``async def`` function.
+            ValueError: The pattern is already routed.
+        """
+        return self.router.route(pattern)
+
+    def add_route(self, pattern: str, handler: Handler) -> None:
+        """Serve ``pattern`` (a script name or glob) with ``handler`` (see :meth:`route`)."""
+        self.router.add(pattern, handler)
+
+    @property
+    def active_calls(self) -> int:
+        """Calls being served now."""
+        return len(self._calls)
+
+    @property
+    def port(self) -> int:
+        """The port listened on (useful after ``start(port=0)``).
+
+        Raises:
+            RuntimeError: The server is not started.
+        """
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("FastAGIServer is not started")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def start(self, host: str = "127.0.0.1", port: int = DEFAULT_FASTAGI_PORT) -> None:
+        """Listen for Asterisk's connections.
+
+        Raises:
+            RuntimeError: Already started.
+            OSError: The address cannot be bound.
+        """
+        if self._server is not None:
+            raise RuntimeError("FastAGIServer is already started")
+        self._server = await asyncio.start_server(self._serve_call, host, port)
+        log.info("FastAGI server listening on %s:%s", host, self.port)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop listening; let running calls finish for ``grace`` seconds, then close them.
+
+        Args:
+            grace: Seconds to wait (``stop_grace`` by default).
+        """
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        calls = set(self._calls)
+        if calls:
+            delay = self.stop_grace if grace is None else grace
+            _, late = await asyncio.wait(calls, timeout=delay)
+            if late:
+                log.warning("FastAGI stop: closing %d call(s) still running", len(late))
+                for task in late:
+                    self._cancelled.add(task)
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+        await server.wait_closed()
+
+    @asynccontextmanager
+    async def serve(
+        self, host: str = "127.0.0.1", port: int = DEFAULT_FASTAGI_PORT
+    ) -> AsyncIterator[FastAGIServer]:
+        """``async with app.serve(host, port):`` start, and stop on the way out."""
+        await self.start(host, port)
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+    async def serve_forever(
+        self, host: str = "127.0.0.1", port: int = DEFAULT_FASTAGI_PORT
+    ) -> None:
+        """Serve until cancelled, then stop gracefully."""
+        async with self.serve(host, port):
+            await asyncio.Event().wait()
+
+    async def __aenter__(self) -> FastAGIServer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _serve_call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        link = FastAGILink(reader, writer, hangup_grace=self.hangup_grace)
+        self._calls.add(task)
+        try:
+            # The environment is read even to refuse the call: closing a socket
+            # with unread bytes resets it, and Asterisk might never see FAILURE.
+            env = await link.environment(self.environment_timeout)
+            if len(self._calls) > self.max_calls:
+                log.warning(
+                    "FastAGI: %d calls already running (max_calls); answering FAILURE to %s",
+                    self.max_calls,
+                    env.get("agi_channel"),
+                )
+                link.fail()
+                return
+            script, query = split_request(env.get("agi_network_script", ""))
+            handler = self.router.find(script)
+            if handler is None:
+                log.warning(
+                    "FastAGI: no route for %r (channel %s); answering FAILURE",
+                    script,
+                    env.get("agi_channel"),
+                )
+                link.fail()
+                return
+            agi = AGI(
+                env,
+                link,
+                script=script,
+                query=query,
+                args=arguments(env),
+                command_timeout=self.command_timeout,
+            )
+            if await run_handler(handler, agi) is Outcome.FAILED:
+                link.fail()
+        except AGIError as exc:
+            log.warning("FastAGI connection from %s ended early: %s", link.peer, exc)
+        except asyncio.CancelledError:
+            # stop() cancelled this call after its grace period. Ending the
+            # task cancelled would make asyncio's start_server log an error.
+            if task not in self._cancelled:
+                raise
+        finally:
+            await link.close()
+            self._calls.discard(task)
+            self._cancelled.discard(task)
