@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TextIO, TypeVar, Union
 
 from . import core
+from .agi import cli as agi_cli
 from .connection import ConnectionState, Manager, connect
 from .exceptions import (
     ActionFailed,
@@ -832,6 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("AMI_SECRET", "secret"),
         help="the secret (prefer the AMI_SECRET environment variable)",
     )
+    agi_cli.add_subcommand(commands)  # issue 12: amiasync agi-serve module:app
     return parser
 
 
@@ -850,6 +852,8 @@ def _run(args: argparse.Namespace) -> int:
         from .demo import run_demo
 
         return asyncio.run(run_demo(args.host, args.port, args.username, args.secret))
+    if args.command == agi_cli.COMMAND:
+        return agi_cli.run(args, out)
     if args.command == "fake-server":
         _setup_logging(0)
         return asyncio.run(run_fake_server(args, out))

@@ -10,10 +10,12 @@ points the global AGI_PORT at its own server on a free port.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import itertools
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,7 @@ from amiasync.agi import AGI, AGICommandFailed, AGIHangup, AsyncAGI, FastAGIServ
 pytestmark = pytest.mark.integration
 
 _tags = itertools.count(1)
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastagi_ivr.py"
 
 
 class Dialplan:
@@ -307,3 +310,19 @@ async def test_async_agi_unknown_route_and_raising_handler(async_agi, dialplan, 
         assert (await dialplan.finished(tag)).get("Status") == "SUCCESS"
     assert "no route for 'nowhere'" in caplog.text
     assert "async handler bug" in caplog.text
+
+
+async def test_example_ivr_on_real_asterisk(manager, dialplan):
+    spec = importlib.util.spec_from_file_location("_fastagi_ivr_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    async with example.app.serve("127.0.0.1", 0) as app:
+        await manager.send_action(
+            Action("Setvar", Variable="AGI_PORT", Value=str(app.port)), check=True
+        )
+        tag = await dialplan.call("fast", "ivr?lang=de", "100")
+        done = await dialplan.finished(tag)
+    # No digit on a Local channel: WAIT FOR DIGIT times out, the operator is chosen.
+    assert done.get("Status") == "SUCCESS"
+    assert done.get("Result") == "operator:de:-"
