@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,8 +60,7 @@ async def serve_amiasync(commands: int) -> None:
             await agi.get_variable("X")
 
     async with app.serve("127.0.0.1", 0):
-        print(app.port, flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await serve_until_stdin_closes(app.port)
 
 
 async def serve_panoramisk(commands: int) -> None:
@@ -74,9 +74,16 @@ async def serve_panoramisk(commands: int) -> None:
 
     app.add_route("bench", bench)
     server = await asyncio.start_server(app.handler, "127.0.0.1", 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await serve_until_stdin_closes(server.sockets[0].getsockname()[1])
     server.close()
+
+
+async def serve_until_stdin_closes(port: int) -> None:
+    """Print the port; when stdin closes, print the CPU seconds spent serving."""
+    started = time.process_time()
+    print(port, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    print(json.dumps({"cpu": time.process_time() - started}), flush=True)
 
 
 # -- the Asterisk side ------------------------------------------------------------
@@ -135,50 +142,48 @@ def orchestrate(args: argparse.Namespace) -> None:
 
     run.setup()
     rows = []
-    for lib in ("amiasync", "panoramisk"):
-        server = subprocess.Popen(
-            [str(run.PY), __file__, "serve", "--lib", lib, "--commands", str(args.commands)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=run.child_env(),
-        )
-        try:
-            assert server.stdout is not None
-            port = int(server.stdout.readline())
-            for concurrency in args.concurrency:
-                rates = []
-                for _ in range(args.runs):
-                    out = subprocess.run(
-                        [
-                            str(run.PY),
-                            __file__,
-                            "client",
-                            "--port",
-                            str(port),
-                            "--calls",
-                            str(args.calls),
-                            "--concurrency",
-                            str(concurrency),
-                            "--commands",
-                            str(args.commands),
-                        ],
-                        capture_output=True,
-                        check=True,
-                        timeout=300,
-                        env=run.child_env(),
-                    )
-                    rates.append(json.loads(out.stdout)["per_second"])
-                rows.append((lib, concurrency, statistics.median(rates)))
-                print(f"{lib:<11} concurrency {concurrency:>3}: {rows[-1][2]:>9,.0f} round trips/s")
-        finally:
-            server.communicate(b"", timeout=30)
+    for concurrency in args.concurrency:
+        for lib in ("amiasync", "panoramisk"):
+            rates, cpu = [], []
+            for _ in range(args.runs):
+                rate, seconds = measure(run, lib, concurrency, args)
+                rates.append(rate)
+                cpu.append(seconds / (args.calls * args.commands) * 1e6)
+            rows.append((lib, concurrency, statistics.median(rates), statistics.median(cpu)))
+            print(
+                f"{lib:<11} concurrency {concurrency:>3}: {rows[-1][2]:>9,.0f} round trips/s, "
+                f"server CPU {rows[-1][3]:.1f} us per round trip",
+                flush=True,
+            )
     print()
     print(f"{args.calls} calls x {args.commands} GET VARIABLE each, median of {args.runs} runs")
-    print("| server | concurrent calls | AGI round trips/s |")
-    print("|---|---:|---:|")
-    for lib, concurrency, rate in rows:
+    print("| server | concurrent calls | AGI round trips/s | server CPU per round trip |")
+    print("|---|---:|---:|---:|")
+    for lib, concurrency, rate, cpu_us in rows:
         name = "amiasync.agi.FastAGIServer" if lib == "amiasync" else "panoramisk.fast_agi"
-        print(f"| {name} | {concurrency} | {rate:,.0f} |")
+        print(f"| {name} | {concurrency} | {rate:,.0f} | {cpu_us:.1f} us |")
+
+
+def measure(run: Any, lib: str, concurrency: int, args: argparse.Namespace) -> tuple[float, float]:
+    """One run on a fresh server process: (round trips per second, server CPU seconds)."""
+    server = subprocess.Popen(
+        [str(run.PY), __file__, "serve", "--lib", lib, "--commands", str(args.commands)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=run.child_env(),
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        command = [str(run.PY), __file__, "client", "--port", str(port), "--calls", str(args.calls)]
+        command += ["--concurrency", str(concurrency), "--commands", str(args.commands)]
+        out = subprocess.run(
+            command, capture_output=True, check=True, timeout=300, env=run.child_env()
+        )
+        rate = float(json.loads(out.stdout)["per_second"])
+    finally:
+        rest, _ = server.communicate(b"", timeout=30)
+    return rate, float(json.loads(rest)["cpu"])
 
 
 def main() -> None:

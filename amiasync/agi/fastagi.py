@@ -36,6 +36,8 @@ log = logging.getLogger("amiasync.agi")
 DEFAULT_FASTAGI_PORT = 4573
 
 _READ_SIZE = 65536
+# Past this many unsent bytes a command waits for the socket to drain.
+_WRITE_HIGH_WATER = 65536
 
 
 class FastAGILink:
@@ -100,22 +102,37 @@ class FastAGILink:
         """Write one command line and wait for its answer (see :class:`Link`)."""
         if self._closed:
             raise self._gone(line)
-        future: asyncio.Future[AGIResult] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AGIResult] = loop.create_future()
         self._pending = future
+        # One timer on the answer's future: cheaper per command than a
+        # timeout context, and it covers a write that cannot drain as well.
+        timer = None
+        if timeout is not None:
+            timer = loop.call_later(timeout, self._time_out, future, line, timeout)
+        writer = self._writer
         try:
-            async with timeout_after(timeout):
-                self._writer.write(line.encode("utf-8", "surrogateescape") + b"\n")
-                await self._writer.drain()
-                return await future
-        except asyncio.TimeoutError as exc:
-            # A late answer would be taken for the next command's: close.
-            self.abort()
-            raise AGITimeout(f"no answer to {line[:80]!r} within {timeout} s") from exc
-        except (ConnectionError, OSError) as exc:
-            raise AGIConnectionLost(f"{line[:80]!r} not sent: {exc}") from exc
+            try:
+                writer.write(line.encode("utf-8", "surrogateescape") + b"\n")
+                if writer.transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+                    drained = loop.create_task(writer.drain())
+                    await asyncio.wait((drained, future), return_when=asyncio.FIRST_COMPLETED)
+                    if not drained.done():
+                        drained.cancel()
+            except (ConnectionError, OSError) as exc:
+                raise AGIConnectionLost(f"{line[:80]!r} not sent: {exc}") from exc
+            return await future
         finally:
+            if timer is not None:
+                timer.cancel()
             self._pending = None
             self._release_held()
+
+    def _time_out(self, future: asyncio.Future[AGIResult], line: str, timeout: float) -> None:
+        # A late answer would be taken for the next command's: close the call.
+        if not future.done():
+            future.set_exception(AGITimeout(f"no answer to {line[:80]!r} within {timeout} s"))
+            self.abort()
 
     def fail(self) -> None:
         """Tell Asterisk the script failed (``AGISTATUS=FAILURE``); then close."""
