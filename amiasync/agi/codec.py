@@ -57,7 +57,7 @@ __all__ = [
 MAX_COMMAND_BYTES = 2047
 
 _RESULT = re.compile(r"result=(\S*)\s*(.*)\Z", re.DOTALL)
-_ENDPOS = re.compile(r"(?:^|\s)endpos=(-?\d+)\Z")
+_ENDPOS = re.compile(r"(?:^|\s)endpos=(-?[0-9]+)\Z")
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def parse_result(line: str) -> AGIResult | None:
     ``data="a (b) c"``, ``endpos=5``.
     """
     code_text, _, rest = line.partition(" ")
-    if len(code_text) != 3 or not code_text.isdigit():
+    if len(code_text) != 3 or not (code_text.isascii() and code_text.isdigit()):
         return None
     code = int(code_text)
     if code != 200:
@@ -151,7 +151,7 @@ def parse_result(line: str) -> AGIResult | None:
         return None
     result, tail = match.groups()
     endpos = None
-    found = _ENDPOS.search(tail)
+    found = _ENDPOS.search(tail) if "endpos=" in tail else None
     if found is not None:
         endpos = int(found.group(1))
         tail = tail[: found.start()].rstrip()
@@ -232,34 +232,48 @@ class AGIDecoder:
 
     def feed(self, data: bytes) -> list[AGIEvent]:
         """Add bytes; return the events they complete."""
-        self._buffer += data
         events: list[AGIEvent] = []
         buffer = self._buffer
-        start = 0
-        while True:
-            end = buffer.find(b"\n", max(start, self._scanned))
+        if buffer or self._skipping:
+            buffer += data
+            end = buffer.find(b"\n", self._scanned)
             if end < 0:
-                break
-            raw = bytes(buffer[start:end])
-            start = end + 1
-            self._scanned = start
+                self._scanned = len(buffer)
+                self._check_size()
+                return events
+            # The line that was waiting for its end; the rest goes the fast way.
+            raw = bytes(buffer[:end])
+            data = bytes(buffer[end + 1 :])
+            buffer.clear()
+            self._scanned = 0
             if self._skipping:
                 self._skipping = False
-                continue
-            self._line(decode_line(raw.removesuffix(b"\r")), events)
-        if start:
-            del buffer[:start]
-            self._scanned = 0
-        if not self._skipping and len(buffer) > self.max_line:
+            else:
+                self._line(decode_line(raw.removesuffix(b"\r")), events)
+        end = data.rfind(b"\n")
+        if end < 0:
+            buffer += data
+        else:
+            # Every complete line at once: one decode and one split per chunk.
+            try:
+                lines = data[:end].decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                lines = [decode_line(raw) for raw in data[:end].split(b"\n")]
+            for line in lines:
+                self._line(line.removesuffix("\r"), events)
+            buffer += data[end + 1 :]
+        self._scanned = len(buffer)
+        self._check_size()
+        return events
+
+    def _check_size(self) -> None:
+        if not self._skipping and len(self._buffer) > self.max_line:
             self.errors.append(AGIProblem(f"line longer than {self.max_line} bytes skipped"))
             self._skipping = True
         if self._skipping:
             # Keep nothing of a line being skipped; its end is all that matters.
-            buffer.clear()
+            self._buffer.clear()
             self._scanned = 0
-        else:
-            self._scanned = len(buffer)
-        return events
 
     def feed_eof(self) -> list[AGIProblem]:
         """The peer closed; report an unfinished line or 520 block."""

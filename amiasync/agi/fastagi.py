@@ -1,10 +1,10 @@
 """FastAGI: Asterisk connects to us (``AGI(agi://host:port/script?query,args)``).
 
-:class:`FastAGIServer` accepts the connections on ``asyncio.start_server``,
+:class:`FastAGIServer` accepts the connections on ``loop.create_server``,
 reads each call's environment, picks the route and runs its handler with an
-:class:`~amiasync.agi.AGI` object. One reader task per call feeds the sans-IO
-:class:`~amiasync.agi.codec.AGIDecoder`, so the unsolicited ``HANGUP`` line is
-seen at once, even while no command is pending.
+:class:`~amiasync.agi.AGI` object. Each connection's protocol feeds the bytes
+to the sans-IO :class:`~amiasync.agi.codec.AGIDecoder` as they arrive, so the
+unsolicited ``HANGUP`` line is seen at once, even while no command is pending.
 
 How a call ends, as Asterisk's ``AGISTATUS`` shows it (``res/res_agi.c``,
 ``run_agi()``): the handler returned, we close the socket: ``SUCCESS``; no
@@ -35,13 +35,13 @@ log = logging.getLogger("amiasync.agi")
 #: The port ``agi://host/...`` means (``AGI_PORT`` in res_agi.c).
 DEFAULT_FASTAGI_PORT = 4573
 
-_READ_SIZE = 65536
-# Past this many unsent bytes a command waits for the socket to drain.
-_WRITE_HIGH_WATER = 65536
 
-
-class FastAGILink:
+class FastAGILink(asyncio.Protocol):
     """One FastAGI socket: writes command lines, reads answers and ``HANGUP``.
+
+    An :class:`asyncio.Protocol`: the bytes go from the socket callback
+    straight into the decoder, and an answer resolves the pending command at
+    once, with no reader task in between.
 
     Asterisk answers a command that was running when the channel hung up
     (``200 result=-1``) *before* it writes ``HANGUP``. So a ``-1`` answer is
@@ -49,30 +49,22 @@ class FastAGILink:
     raises :class:`AGIHangup` instead; if not, the answer is returned as it is.
 
     Args:
-        reader: The connection's reader.
-        writer: The connection's writer.
         hangup_grace: Seconds a ``-1`` answer waits for a ``HANGUP`` line.
     """
 
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        *,
-        hangup_grace: float = 0.5,
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
+    def __init__(self, *, hangup_grace: float = 0.5) -> None:
         self.hangup_grace = hangup_grace
         self._decoder = AGIDecoder()
         loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
         self._environment: asyncio.Future[dict[str, str]] = loop.create_future()
+        self._lost: asyncio.Future[None] = loop.create_future()
         self._pending: asyncio.Future[AGIResult] | None = None
         # A -1 answer waiting for HANGUP: its timer, future and answer.
         self._held: tuple[asyncio.TimerHandle, asyncio.Future[AGIResult], AGIResult] | None = None
         self._hung_up = False
         self._closed = False
-        self._task = loop.create_task(self._read())
+        self._peer = "?"
 
     @property
     def hung_up(self) -> bool:
@@ -82,8 +74,7 @@ class FastAGILink:
     @property
     def peer(self) -> str:
         """The remote address, for logs."""
-        peer = self._writer.get_extra_info("peername")
-        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        return self._peer
 
     async def environment(self, timeout: float | None) -> dict[str, str]:
         """Wait for the ``agi_*`` variables.
@@ -100,27 +91,21 @@ class FastAGILink:
 
     async def send(self, line: str, timeout: float | None) -> AGIResult:
         """Write one command line and wait for its answer (see :class:`Link`)."""
-        if self._closed:
+        transport = self._transport
+        if self._closed or transport is None:
             raise self._gone(line)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AGIResult] = loop.create_future()
         self._pending = future
-        # One timer on the answer's future: cheaper per command than a
-        # timeout context, and it covers a write that cannot drain as well.
+        # One timer on the answer's future: cheaper per command than a timeout
+        # context. No drain: a call has one command line in flight at a time,
+        # so the write buffer never holds more than that, and a peer that
+        # stops reading is ended by the same timer.
         timer = None
         if timeout is not None:
             timer = loop.call_later(timeout, self._time_out, future, line, timeout)
-        writer = self._writer
         try:
-            try:
-                writer.write(line.encode("utf-8", "surrogateescape") + b"\n")
-                if writer.transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
-                    drained = loop.create_task(writer.drain())
-                    await asyncio.wait((drained, future), return_when=asyncio.FIRST_COMPLETED)
-                    if not drained.done():
-                        drained.cancel()
-            except (ConnectionError, OSError) as exc:
-                raise AGIConnectionLost(f"{line[:80]!r} not sent: {exc}") from exc
+            transport.write(line.encode("utf-8", "surrogateescape") + b"\n")
             return await future
         finally:
             if timer is not None:
@@ -136,61 +121,65 @@ class FastAGILink:
 
     def fail(self) -> None:
         """Tell Asterisk the script failed (``AGISTATUS=FAILURE``); then close."""
-        if not self._closed and not self._writer.is_closing():
-            self._writer.write(b"FAILURE\n")
+        if not self._closed and self._transport is not None:
+            self._transport.write(b"FAILURE\n")
 
     def abort(self) -> None:
-        """Close the socket now."""
+        """Close the socket now (what was written is still sent)."""
         self._closed = True
-        self._writer.close()
+        if self._transport is not None:
+            self._transport.close()
 
-    async def close(self) -> None:
-        """Close the socket and wait for the reader to finish."""
-        self._closed = True
-        if not self._writer.is_closing():
-            self._writer.close()
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the socket and wait until it is closed (reset after ``timeout``)."""
+        self.abort()
+        if self._transport is None:
+            return
         try:
-            await self._writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+            await asyncio.wait_for(asyncio.shield(self._lost), timeout)
+        except asyncio.TimeoutError:
+            # The peer does not read what is left: drop it.
+            self._transport.abort()
 
-    # -- reading ------------------------------------------------------------
+    # -- asyncio.Protocol ---------------------------------------------------
 
-    async def _read(self) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self._peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    def data_received(self, data: bytes) -> None:
         decoder = self._decoder
-        try:
-            while True:
-                data = await self._reader.read(_READ_SIZE)
-                if not data:
-                    break
-                for event in decoder.feed(data):
-                    self._on_event(event)
-                self._report()
-        except (ConnectionError, OSError) as exc:
-            log.debug("FastAGI %s: read failed: %s", self.peer, exc)
-        finally:
-            decoder.feed_eof()
+        for event in decoder.feed(data):
+            self._on_event(event)
+        if decoder.errors:
             self._report()
-            self._closed = True
-            self._deliver_held()
-            pending = self._pending
-            if pending is not None and not pending.done():
-                pending.set_exception(self._gone(None))
-            if not self._environment.done():
-                self._environment.set_exception(
-                    AGIConnectionLost("Asterisk closed before sending the AGI environment")
-                )
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            log.debug("FastAGI %s: connection lost: %s", self.peer, exc)
+        self._decoder.feed_eof()
+        self._report()
+        self._closed = True
+        self._deliver_held()
+        pending = self._pending
+        if pending is not None and not pending.done():
+            pending.set_exception(self._gone(None))
+        if not self._environment.done():
+            self._environment.set_exception(
+                AGIConnectionLost("Asterisk closed before sending the AGI environment")
+            )
+        if not self._lost.done():
+            self._lost.set_result(None)
 
     def _report(self) -> None:
-        if self._decoder.errors:
-            for problem in self._decoder.errors:
-                log.warning("FastAGI %s: %s", self.peer, problem.message)
-            self._decoder.errors.clear()
+        for problem in self._decoder.errors:
+            log.warning("FastAGI %s: %s", self.peer, problem.message)
+        self._decoder.errors.clear()
 
     def _on_event(self, event: Environment | AGIResult | Hangup) -> None:
         if isinstance(event, AGIResult):
@@ -264,8 +253,7 @@ class FastAGIServer:
         self.hangup_grace = hangup_grace
         self.stop_grace = stop_grace
         self._server: asyncio.Server | None = None
-        self._calls: set[asyncio.Task[object]] = set()
-        self._cancelled: set[asyncio.Task[object]] = set()
+        self._calls: set[asyncio.Task[None]] = set()
 
     def route(self, pattern: str) -> Callable[[Handler], Handler]:
         """Decorator: serve ``agi://host:port/<pattern>`` with an async handler.
@@ -306,7 +294,8 @@ class FastAGIServer:
         """
         if self._server is not None:
             raise RuntimeError("FastAGIServer is already started")
-        self._server = await asyncio.start_server(self._serve_call, host, port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._accept, host, port)
         log.info("FastAGI server listening on %s:%s", host, self.port)
 
     async def stop(self, grace: float | None = None) -> None:
@@ -326,7 +315,6 @@ class FastAGIServer:
             if late:
                 log.warning("FastAGI stop: closing %d call(s) still running", len(late))
                 for task in late:
-                    self._cancelled.add(task)
                     task.cancel()
                 await asyncio.gather(*late, return_exceptions=True)
         await server.wait_closed()
@@ -360,11 +348,15 @@ class FastAGIServer:
     ) -> None:
         await self.stop()
 
-    async def _serve_call(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        link = FastAGILink(reader, writer, hangup_grace=self.hangup_grace)
+    def _accept(self) -> FastAGILink:
+        # The protocol factory: one link and one task per connection.
+        link = FastAGILink(hangup_grace=self.hangup_grace)
+        task = asyncio.get_running_loop().create_task(self._serve_call(link))
         self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+        return link
+
+    async def _serve_call(self, link: FastAGILink) -> None:
         try:
             # The environment is read even to refuse the call: closing a socket
             # with unread bytes resets it, and Asterisk might never see FAILURE.
@@ -399,12 +391,5 @@ class FastAGIServer:
                 link.fail()
         except AGIError as exc:
             log.warning("FastAGI connection from %s ended early: %s", link.peer, exc)
-        except asyncio.CancelledError:
-            # stop() cancelled this call after its grace period. Ending the
-            # task cancelled would make asyncio's start_server log an error.
-            if task not in self._cancelled:
-                raise
         finally:
             await link.close()
-            self._calls.discard(task)
-            self._cancelled.discard(task)

@@ -81,7 +81,7 @@ def arguments(env: Mapping[str, str]) -> list[str]:
     found = []
     for key, value in env.items():
         suffix = key[8:] if key.startswith("agi_arg_") else ""
-        if suffix.isdigit():
+        if suffix.isascii() and suffix.isdigit():
             found.append((int(suffix), value))
     return [value for _, value in sorted(found)]
 

@@ -295,3 +295,19 @@ def test_property_any_bytes_never_raise(data: bytes, chunk: int) -> None:
     for i in range(0, len(data), chunk):
         decoder.feed(data[i : i + chunk])
     decoder.feed_eof()
+
+
+def test_unicode_digits_are_not_codes_or_argument_numbers() -> None:
+    from amiasync.agi.session import arguments
+
+    assert parse_result("²00 result=1") is None
+    assert parse_result("200 result=1 endpos=²") == AGIResult(200, "1", "endpos=²")
+    assert arguments({"agi_arg_²": "x", "agi_arg_2": "b", "agi_arg_1": "a"}) == ["a", "b"]
+
+
+@given(st.lists(text, max_size=8), st.integers(min_value=1, max_value=9))
+def test_property_any_text_lines_never_raise(lines: list[str], chunk: int) -> None:
+    data = ("\n".join(["a: 1", "", *lines]) + "\n").encode("utf-8")
+    decoder = AGIDecoder(max_line=32)
+    for i in range(0, len(data), chunk):
+        decoder.feed(data[i : i + chunk])
