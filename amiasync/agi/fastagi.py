@@ -20,9 +20,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Callable
+from typing import Any, Callable
 
-from .._compat import timeout as timeout_after
 from .codec import AGIDecoder, AGIResult, Environment, Hangup
 from .errors import AGIConnectionLost, AGIError, AGIHangup, AGITimeout
 from .routing import Outcome, Router, run_handler
@@ -83,11 +82,18 @@ class FastAGILink(asyncio.Protocol):
             AGITimeout: They did not come in time.
             AGIConnectionLost: Asterisk closed first.
         """
+        future = self._environment
+        timer = None
+        if timeout is not None and not future.done():
+            message = f"no AGI environment within {timeout} s"
+            timer = asyncio.get_running_loop().call_later(
+                timeout, self._time_out, future, AGITimeout(message)
+            )
         try:
-            async with timeout_after(timeout):
-                return await asyncio.shield(self._environment)
-        except asyncio.TimeoutError as exc:
-            raise AGITimeout(f"no AGI environment within {timeout} s") from exc
+            return await future
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     async def send(self, line: str, timeout: float | None) -> AGIResult:
         """Write one command line and wait for its answer (see :class:`Link`)."""
@@ -103,7 +109,8 @@ class FastAGILink(asyncio.Protocol):
         # stops reading is ended by the same timer.
         timer = None
         if timeout is not None:
-            timer = loop.call_later(timeout, self._time_out, future, line, timeout)
+            error = AGITimeout(f"no answer to {line[:80]!r} within {timeout} s")
+            timer = loop.call_later(timeout, self._time_out, future, error)
         try:
             transport.write(line.encode("utf-8", "surrogateescape") + b"\n")
             return await future
@@ -113,10 +120,10 @@ class FastAGILink(asyncio.Protocol):
             self._pending = None
             self._release_held()
 
-    def _time_out(self, future: asyncio.Future[AGIResult], line: str, timeout: float) -> None:
+    def _time_out(self, future: asyncio.Future[Any], error: AGITimeout) -> None:
         # A late answer would be taken for the next command's: close the call.
         if not future.done():
-            future.set_exception(AGITimeout(f"no answer to {line[:80]!r} within {timeout} s"))
+            future.set_exception(error)
             self.abort()
 
     def fail(self) -> None:
@@ -133,13 +140,15 @@ class FastAGILink(asyncio.Protocol):
     async def close(self, timeout: float = 5.0) -> None:
         """Close the socket and wait until it is closed (reset after ``timeout``)."""
         self.abort()
-        if self._transport is None:
+        transport = self._transport
+        if transport is None or self._lost.done():
             return
+        # A peer that does not read what is left is dropped after the timeout.
+        timer = asyncio.get_running_loop().call_later(timeout, transport.abort)
         try:
-            await asyncio.wait_for(asyncio.shield(self._lost), timeout)
-        except asyncio.TimeoutError:
-            # The peer does not read what is left: drop it.
-            self._transport.abort()
+            await self._lost
+        finally:
+            timer.cancel()
 
     # -- asyncio.Protocol ---------------------------------------------------
 

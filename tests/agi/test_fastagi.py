@@ -412,3 +412,16 @@ async def test_serve_context_manager() -> None:
         assert await channel.closed() == b""
     with pytest.raises(RuntimeError):
         _ = app.port
+
+
+async def test_silent_connection_is_closed_after_the_environment_timeout(caplog) -> None:
+    app = FastAGIServer(environment_timeout=0.2)
+    await app.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+        writer.write(b"agi_network: yes\n")  # and never the empty line
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        assert "no AGI environment within 0.2 s" in caplog.text
+        writer.close()
+    finally:
+        await app.stop()
