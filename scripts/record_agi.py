@@ -5,7 +5,8 @@ Needs the sandbox running (scripts/asterisk-sandbox.sh up) and its variables
 listens on a free port, points the global ``AGI_PORT`` at it, originates a
 Local channel into ``agitest,fast`` and writes two files: ``agi-NN-name.agi``
 (every byte Asterisk sent) and ``agi-NN-name.sent`` (every byte the script
-wrote). The AsyncAGI scenario writes the AMI events as ``.ami``.
+wrote). The AsyncAGI scenario writes the raw AMI session as ``.ami`` and
+``.sent``.
 
     python scripts/record_agi.py [--out tests/fixtures]
 """
@@ -160,6 +161,56 @@ async def record_one(
     (out / f"agi-{name}.sent").write_bytes(b"".join(sent))
 
 
+async def record_async(out: Path, name: str = "04-async") -> None:
+    """AsyncAGI on a raw AMI socket: the AsyncAGIStart/Exec/End events as Asterisk writes them."""
+    env = os.environ
+    reader, writer = await asyncio.open_connection(env["AMI_HOST"], int(env["AMI_PORT"]))
+    got = bytearray()
+    sent = bytearray()
+
+    def send(text: str) -> None:
+        data = text.replace("\n", "\r\n").encode() + b"\r\n"
+        sent.extend(data)
+        writer.write(data)
+
+    def agi(channel: str, n: int, command: str) -> None:
+        head = f"Action: AGI\nActionID: a{n}\nChannel: {channel}\n"
+        send(f"{head}Command: {command}\nCommandID: c{n}\n")
+
+    send(f"Action: Login\nUsername: {env['AMI_USERNAME']}\nSecret: {env['AMI_SECRET']}\n")
+    send("Action: Events\nEventMask: call,user,agi\n")
+    send(
+        "Action: Originate\nActionID: o1\nChannel: Local/async@agitest\nApplication: Wait\n"
+        "Data: 30\nAsync: true\nVariable: AGI_PATH=ivr\nVariable: AGI_ARG1=a\n"
+        "Variable: AGI_ARG2=b c\nVariable: AGI_TAG=async1\n"
+    )
+    buffer = b""
+    channel = ""
+    while True:
+        data = await asyncio.wait_for(reader.read(65536), 20)
+        if not data:
+            break
+        got.extend(data)
+        buffer += data
+        while b"\r\n\r\n" in buffer:
+            frame, buffer = buffer.split(b"\r\n\r\n", 1)
+            text = frame.decode()
+            if "Event: AsyncAGIStart" in text:
+                channel = text.split("\r\nChannel: ", 1)[1].split("\r\n", 1)[0]
+                agi(channel, 1, "GET VARIABLE AGI_TAG")
+                agi(channel, 2, 'SET VARIABLE AGI_RESULT "x y"')
+                agi(channel, 3, "GET VARIABLE")
+                agi(channel, 4, "NO SUCH")
+                agi(channel, 5, "ASYNCAGI BREAK")
+            if "UserEvent: AGIDone" in text:
+                agi(channel, 6, "ANSWER")  # after the end: Asterisk refuses it
+                send("Action: Logoff\nActionID: l\n")
+    writer.close()
+    (out / f"agi-{name}.ami").write_bytes(bytes(got))
+    (out / f"agi-{name}.sent").write_bytes(bytes(sent))
+    print(name, "recorded")
+
+
 async def record(out: Path) -> None:
     env = os.environ
     async with amiasync.connect(
@@ -170,6 +221,7 @@ async def record(out: Path) -> None:
     ) as manager:
         for name, (script, path) in SCENARIOS.items():
             await record_one(manager, name, script, path, out)
+    await record_async(out)
 
 
 def main() -> None:

@@ -32,7 +32,14 @@ from ..message import Action, Message
 from .codec import AGIResult, parse_answer, parse_environment, url_decode
 from .errors import AGIConnectionLost, AGIError, AGIHangup, AGITimeout
 from .routing import Router, run_handler
-from .session import AGI, DEFAULT_COMMAND_TIMEOUT, Handler, arguments, split_request
+from .session import (
+    AGI,
+    DEFAULT_COMMAND_TIMEOUT,
+    Handler,
+    PendingCommand,
+    arguments,
+    split_request,
+)
 
 __all__ = ["AsyncAGI", "AsyncAGILink"]
 
@@ -44,17 +51,15 @@ _ids = itertools.count(1)
 class AsyncAGILink:
     """One channel's AsyncAGI session, seen through AMI.
 
-    As with FastAGI, Asterisk reports the answer to a command that the
-    hangup interrupted (``result=-1``) before ``AsyncAGIEnd``; such an answer
-    waits ``hangup_grace`` seconds for the end before it is returned.
+    A ``-1`` answer waits ``hangup_grace`` seconds for ``AsyncAGIEnd`` (see
+    :class:`~amiasync.agi.session.PendingCommand`).
     """
 
     def __init__(self, owner: AsyncAGI, channel: str) -> None:
         self._owner = owner
         self.channel = channel
         self._ended = False
-        self._pending: asyncio.Future[AGIResult] | None = None
-        self._held: tuple[asyncio.TimerHandle, asyncio.Future[AGIResult], AGIResult] | None = None
+        self._pending: PendingCommand | None = None
 
     @property
     def hung_up(self) -> bool:
@@ -67,8 +72,8 @@ class AsyncAGILink:
             raise AGIHangup(command=line)
         owner = self._owner
         command_id = f"amiasync-agi-{next(_ids)}"
-        future: asyncio.Future[AGIResult] = asyncio.get_running_loop().create_future()
-        self._pending = future
+        pending = PendingCommand(owner.hangup_grace)
+        self._pending = pending
         owner._waiting[command_id] = self
         action = Action("AGI", Channel=self.channel, Command=line, CommandID=command_id)
         try:
@@ -82,7 +87,7 @@ class AsyncAGILink:
                     # to channel ... queue": the channel is no longer in AsyncAGI.
                     self._ended = True
                     raise AGIHangup(f"Asterisk refused the AGI action: {response.message}", line)
-                return await future
+                return await pending.future
         except asyncio.TimeoutError as exc:
             if isinstance(exc, AGIError):
                 raise
@@ -90,39 +95,18 @@ class AsyncAGILink:
         finally:
             owner._waiting.pop(command_id, None)
             self._pending = None
-            self._release_held()
+            pending.finish()
 
     def answer(self, result: AGIResult) -> None:
         """``AsyncAGIExec`` arrived for the pending command."""
-        future = self._pending
-        if future is None or future.done():
-            return
-        if result.result == "-1" and self._owner.hangup_grace > 0:
-            loop = asyncio.get_running_loop()
-            timer = loop.call_later(self._owner.hangup_grace, self._deliver_held)
-            self._held = (timer, future, result)
-        else:
-            future.set_result(result)
+        if self._pending is not None:
+            self._pending.answer(result)
 
     def end(self, error: AGIError) -> None:
         """``AsyncAGIEnd`` (or the AMI link dropped): fail what is pending."""
         self._ended = True
-        self._release_held()
-        future = self._pending
-        if future is not None and not future.done():
-            future.set_exception(error)
-
-    def _release_held(self) -> None:
-        if self._held is not None:
-            self._held[0].cancel()
-            self._held = None
-
-    def _deliver_held(self) -> None:
-        if self._held is not None:
-            _, future, result = self._held
-            self._held = None
-            if not future.done():
-                future.set_result(result)
+        if self._pending is not None:
+            self._pending.fail(error)
 
 
 class AsyncAGI:

@@ -25,7 +25,14 @@ from typing import Any, Callable
 from .codec import AGIDecoder, AGIResult, Environment, Hangup
 from .errors import AGIConnectionLost, AGIError, AGIHangup, AGITimeout
 from .routing import Outcome, Router, run_handler
-from .session import AGI, DEFAULT_COMMAND_TIMEOUT, Handler, arguments, split_request
+from .session import (
+    AGI,
+    DEFAULT_COMMAND_TIMEOUT,
+    Handler,
+    PendingCommand,
+    arguments,
+    split_request,
+)
 
 __all__ = ["FastAGIServer", "FastAGILink", "DEFAULT_FASTAGI_PORT"]
 
@@ -42,13 +49,9 @@ class FastAGILink(asyncio.Protocol):
     straight into the decoder, and an answer resolves the pending command at
     once, with no reader task in between.
 
-    Asterisk answers a command that was running when the channel hung up
-    (``200 result=-1``) *before* it writes ``HANGUP``. So a ``-1`` answer is
-    held for up to ``hangup_grace`` seconds: if ``HANGUP`` follows, the command
-    raises :class:`AGIHangup` instead; if not, the answer is returned as it is.
-
     Args:
-        hangup_grace: Seconds a ``-1`` answer waits for a ``HANGUP`` line.
+        hangup_grace: Seconds a ``-1`` answer waits for a ``HANGUP`` line
+            (see :class:`~amiasync.agi.session.PendingCommand`).
     """
 
     def __init__(self, *, hangup_grace: float = 0.5) -> None:
@@ -58,11 +61,12 @@ class FastAGILink(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._environment: asyncio.Future[dict[str, str]] = loop.create_future()
         self._lost: asyncio.Future[None] = loop.create_future()
-        self._pending: asyncio.Future[AGIResult] | None = None
-        # A -1 answer waiting for HANGUP: its timer, future and answer.
-        self._held: tuple[asyncio.TimerHandle, asyncio.Future[AGIResult], AGIResult] | None = None
+        self._pending: PendingCommand | None = None
         self._hung_up = False
         self._closed = False
+        # The pending command's (deadline, line, timeout), and the timer that checks it.
+        self._deadline: tuple[float, str, float] | None = None
+        self._deadline_timer: asyncio.TimerHandle | None = None
         self._peer = "?"
 
     @property
@@ -85,9 +89,8 @@ class FastAGILink(asyncio.Protocol):
         future = self._environment
         timer = None
         if timeout is not None and not future.done():
-            message = f"no AGI environment within {timeout} s"
             timer = asyncio.get_running_loop().call_later(
-                timeout, self._time_out, future, AGITimeout(message)
+                timeout, self._time_out, future, None, timeout
             )
         try:
             return await future
@@ -101,29 +104,44 @@ class FastAGILink(asyncio.Protocol):
         if self._closed or transport is None:
             raise self._gone(line)
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[AGIResult] = loop.create_future()
-        self._pending = future
-        # One timer on the answer's future: cheaper per command than a timeout
-        # context. No drain: a call has one command line in flight at a time,
-        # so the write buffer never holds more than that, and a peer that
-        # stops reading is ended by the same timer.
-        timer = None
+        # After HANGUP nothing is held: the answer is all that will come.
+        pending = PendingCommand(0 if self._hung_up else self.hangup_grace)
+        self._pending = pending
+        # No drain: a call has one command line in flight at a time, so the
+        # write buffer never holds more than that, and a peer that stops
+        # reading is ended by the deadline like one that never answers.
         if timeout is not None:
-            error = AGITimeout(f"no answer to {line[:80]!r} within {timeout} s")
-            timer = loop.call_later(timeout, self._time_out, future, error)
+            self._deadline = (loop.time() + timeout, line, timeout)
+            if self._deadline_timer is None:
+                self._deadline_timer = loop.call_at(self._deadline[0], self._check_deadline)
         try:
             transport.write(line.encode("utf-8", "surrogateescape") + b"\n")
-            return await future
+            return await pending.future
         finally:
-            if timer is not None:
-                timer.cancel()
+            self._deadline = None
             self._pending = None
-            self._release_held()
+            pending.finish()
 
-    def _time_out(self, future: asyncio.Future[Any], error: AGITimeout) -> None:
+    def _check_deadline(self) -> None:
+        # One timer per link, re-armed when it fires, rather than one per
+        # command: commands follow one another quickly and their timeouts are
+        # long, so scheduling and cancelling a timer each time (as
+        # asyncio.timeout does) would cost more than the command itself.
+        self._deadline_timer = None
+        deadline, pending = self._deadline, self._pending
+        if deadline is None or pending is None or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() >= deadline[0]:
+            self._time_out(pending.future, deadline[1], deadline[2])
+        else:
+            self._deadline_timer = loop.call_at(deadline[0], self._check_deadline)
+
+    def _time_out(self, future: asyncio.Future[Any], line: str | None, timeout: float) -> None:
         # A late answer would be taken for the next command's: close the call.
         if not future.done():
-            future.set_exception(error)
+            what = "AGI environment" if line is None else f"answer to {line[:80]!r}"
+            future.set_exception(AGITimeout(f"no {what} within {timeout} s"))
             self.abort()
 
     def fail(self) -> None:
@@ -174,10 +192,13 @@ class FastAGILink(asyncio.Protocol):
         self._decoder.feed_eof()
         self._report()
         self._closed = True
-        self._deliver_held()
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
         pending = self._pending
-        if pending is not None and not pending.done():
-            pending.set_exception(self._gone(None))
+        if pending is not None:
+            pending.flush()  # a held -1 answer stands: no HANGUP came
+            pending.fail(self._gone(None))
         if not self._environment.done():
             self._environment.set_exception(
                 AGIConnectionLost("Asterisk closed before sending the AGI environment")
@@ -192,37 +213,16 @@ class FastAGILink(asyncio.Protocol):
 
     def _on_event(self, event: Environment | AGIResult | Hangup) -> None:
         if isinstance(event, AGIResult):
-            pending = self._pending
-            if pending is None or pending.done():
+            if self._pending is None:
                 log.debug("FastAGI %s: answer with no command pending: %r", self.peer, event.text)
-            elif event.result == "-1" and self.hangup_grace > 0 and not self._hung_up:
-                timer = asyncio.get_running_loop().call_later(self.hangup_grace, self._deliver_held)
-                self._held = (timer, pending, event)
             else:
-                pending.set_result(event)
+                self._pending.answer(event)
         elif isinstance(event, Hangup):
             self._hung_up = True
-            self._release_held()
-            pending = self._pending
-            if pending is not None and not pending.done():
-                pending.set_exception(AGIHangup("the channel hung up during the command"))
+            if self._pending is not None:
+                self._pending.fail(AGIHangup("the channel hung up during the command"))
         elif not self._environment.done():
             self._environment.set_result(event.variables)
-
-    def _release_held(self) -> None:
-        # HANGUP came (or the command is over): drop the held answer.
-        if self._held is not None:
-            self._held[0].cancel()
-            self._held = None
-
-    def _deliver_held(self) -> None:
-        # No HANGUP followed in time, or the connection closed: the answer stands.
-        if self._held is not None:
-            timer, future, result = self._held
-            self._held = None
-            timer.cancel()
-            if not future.done():
-                future.set_result(result)
 
     def _gone(self, line: str | None) -> AGIError:
         if self._hung_up:

@@ -23,6 +23,7 @@ from .errors import AGICommandFailed, AGIHangup
 __all__ = [
     "AGI",
     "Link",
+    "PendingCommand",
     "Handler",
     "split_request",
     "arguments",
@@ -65,6 +66,58 @@ class Link(Protocol):
             AGITimeout: No answer within ``timeout``.
             AGIConnectionLost: The link closed first.
         """
+
+
+class PendingCommand:
+    """The one command in flight on a link, as the link's reader resolves it.
+
+    Asterisk answers a command that the hangup interrupted (``200
+    result=-1``) *before* it reports the hangup (the ``HANGUP`` line, or
+    ``AsyncAGIEnd``): see ``run_agi()`` and ``launch_asyncagi()`` in
+    res_agi.c. So a ``-1`` answer is held for ``grace`` seconds: if the hangup
+    follows, the command raises :class:`AGIHangup` instead; if not, the answer
+    stands.
+
+    Args:
+        grace: Seconds a ``-1`` answer waits for the hangup; 0 returns it at once.
+    """
+
+    __slots__ = ("_grace", "_held", "future")
+
+    def __init__(self, grace: float) -> None:
+        self.future: asyncio.Future[AGIResult] = asyncio.get_running_loop().create_future()
+        self._grace = grace
+        self._held: tuple[asyncio.TimerHandle, AGIResult] | None = None
+
+    def answer(self, result: AGIResult) -> None:
+        """Asterisk answered (a -1 waits for the hangup first)."""
+        if self.future.done() or self._held is not None:
+            return
+        if result.result == "-1" and self._grace > 0:
+            timer = asyncio.get_running_loop().call_later(self._grace, self.flush)
+            self._held = (timer, result)
+        else:
+            self.future.set_result(result)
+
+    def fail(self, error: BaseException) -> None:
+        """The command cannot get its answer (hangup, link lost); a held -1 is dropped."""
+        self.finish()
+        if not self.future.done():
+            self.future.set_exception(error)
+
+    def flush(self) -> None:
+        """Return a held answer now (no hangup came in time, or the link closed)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held[0].cancel()
+            if not self.future.done():
+                self.future.set_result(held[1])
+
+    def finish(self) -> None:
+        """Forget a held answer (the command is over)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held[0].cancel()
 
 
 def split_request(request: str) -> tuple[str, dict[str, str]]:
