@@ -24,14 +24,14 @@ import asyncio
 import itertools
 import logging
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from .._compat import timeout as timeout_after
 from ..exceptions import AMIError, ManagerSocketError
 from ..message import Action, Message
 from .codec import AGIResult, parse_answer, parse_environment, url_decode
 from .errors import AGIConnectionLost, AGIError, AGIHangup, AGITimeout
-from .routing import Router, run_handler
+from .routing import CallServer, run_handler
 from .session import (
     AGI,
     DEFAULT_COMMAND_TIMEOUT,
@@ -109,8 +109,11 @@ class AsyncAGILink:
             self._pending.fail(error)
 
 
-class AsyncAGI:
+class AsyncAGI(CallServer):
     """Serve ``AGI(agi:async,<route>,...)`` channels with ``@route`` handlers.
+
+    ``route()``, ``add_route()`` and ``active_calls`` come from
+    :class:`~amiasync.agi.routing.CallServer`.
 
     Args:
         manager: A connected, logged-in :class:`~amiasync.Manager` that
@@ -131,35 +134,15 @@ class AsyncAGI:
         max_calls: int = 500,
         stop_grace: float = 10.0,
     ) -> None:
+        super().__init__(stop_grace)
         self.manager = manager
-        self.router = Router()
         self.command_timeout = command_timeout
         self.hangup_grace = hangup_grace
         self.max_calls = max_calls
-        self.stop_grace = stop_grace
         self._links: dict[str, AsyncAGILink] = {}
         self._waiting: dict[str, AsyncAGILink] = {}
-        self._calls: set[asyncio.Task[None]] = set()
         self._started = False
         self._state_registered = False
-
-    def route(self, pattern: str) -> Callable[[Handler], Handler]:
-        """Decorator: serve ``AGI(agi:async,<pattern>,...)`` with an async handler.
-
-        Raises:
-            TypeError: The handler is not an ``async def`` function.
-            ValueError: The pattern is already routed.
-        """
-        return self.router.route(pattern)
-
-    def add_route(self, pattern: str, handler: Handler) -> None:
-        """Serve ``pattern`` with ``handler`` (see :meth:`route`)."""
-        self.router.add(pattern, handler)
-
-    @property
-    def active_calls(self) -> int:
-        """Calls being served now."""
-        return len(self._calls)
 
     def start(self) -> None:
         """Listen for ``AsyncAGIStart``/``Exec``/``End`` events on the manager."""
@@ -181,12 +164,7 @@ class AsyncAGI:
             return
         self._started = False
         self.manager.unregister_callback("AsyncAGIStart", self._on_start)
-        calls = set(self._calls)
-        if calls:
-            _, late = await asyncio.wait(calls, timeout=self.stop_grace if grace is None else grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await self.finish_calls(grace)
         self.manager.unregister_callback("AsyncAGIExec", self._on_exec)
         self.manager.unregister_callback("AsyncAGIEnd", self._on_end)
 
@@ -225,9 +203,7 @@ class AsyncAGI:
         elif len(self._calls) >= self.max_calls:
             log.warning("AsyncAGI: %d calls running (max_calls); ASYNCAGI BREAK", self.max_calls)
             handler = None
-        task = asyncio.get_running_loop().create_task(self._serve_call(handler, agi, link))
-        self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
+        self.spawn_call(self._serve_call(handler, agi, link))
 
     async def _serve_call(self, handler: Handler | None, agi: AGI, link: AsyncAGILink) -> None:
         try:

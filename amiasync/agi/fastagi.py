@@ -20,15 +20,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 from .codec import AGIDecoder, AGIResult, Environment, Hangup
 from .errors import AGIConnectionLost, AGIError, AGIHangup, AGITimeout
-from .routing import Outcome, Router, run_handler
+from .routing import CallServer, Outcome, run_handler
 from .session import (
     AGI,
     DEFAULT_COMMAND_TIMEOUT,
-    Handler,
     PendingCommand,
     arguments,
     split_request,
@@ -230,8 +229,11 @@ class FastAGILink(asyncio.Protocol):
         return AGIConnectionLost("Asterisk closed the FastAGI connection")
 
 
-class FastAGIServer:
+class FastAGIServer(CallServer):
     """A FastAGI server: ``@app.route("ivr")`` handlers, one task per call.
+
+    ``route()``, ``add_route()`` and ``active_calls`` come from
+    :class:`~amiasync.agi.routing.CallServer`.
 
     Args:
         max_calls: Calls served at once; one more is answered ``FAILURE``
@@ -255,32 +257,12 @@ class FastAGIServer:
     ) -> None:
         if max_calls < 1:
             raise ValueError("max_calls must be at least 1")
-        self.router = Router()
+        super().__init__(stop_grace)
         self.max_calls = max_calls
         self.command_timeout = command_timeout
         self.environment_timeout = environment_timeout
         self.hangup_grace = hangup_grace
-        self.stop_grace = stop_grace
         self._server: asyncio.Server | None = None
-        self._calls: set[asyncio.Task[None]] = set()
-
-    def route(self, pattern: str) -> Callable[[Handler], Handler]:
-        """Decorator: serve ``agi://host:port/<pattern>`` with an async handler.
-
-        Raises:
-            TypeError: The handler is not an ``async def`` function.
-            ValueError: The pattern is already routed.
-        """
-        return self.router.route(pattern)
-
-    def add_route(self, pattern: str, handler: Handler) -> None:
-        """Serve ``pattern`` (a script name or glob) with ``handler`` (see :meth:`route`)."""
-        self.router.add(pattern, handler)
-
-    @property
-    def active_calls(self) -> int:
-        """Calls being served now."""
-        return len(self._calls)
 
     @property
     def port(self) -> int:
@@ -317,15 +299,7 @@ class FastAGIServer:
         if server is None:
             return
         server.close()
-        calls = set(self._calls)
-        if calls:
-            delay = self.stop_grace if grace is None else grace
-            _, late = await asyncio.wait(calls, timeout=delay)
-            if late:
-                log.warning("FastAGI stop: closing %d call(s) still running", len(late))
-                for task in late:
-                    task.cancel()
-                await asyncio.gather(*late, return_exceptions=True)
+        await self.finish_calls(grace)
         await server.wait_closed()
 
     @asynccontextmanager
@@ -360,9 +334,7 @@ class FastAGIServer:
     def _accept(self) -> FastAGILink:
         # The protocol factory: one link and one task per connection.
         link = FastAGILink(hangup_grace=self.hangup_grace)
-        task = asyncio.get_running_loop().create_task(self._serve_call(link))
-        self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
+        self.spawn_call(self._serve_call(link))
         return link
 
     async def _serve_call(self, link: FastAGILink) -> None:

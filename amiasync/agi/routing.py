@@ -6,16 +6,18 @@ Shared by :class:`~amiasync.agi.FastAGIServer` and
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import fnmatch
 import inspect
 import logging
-from typing import Callable
+from collections.abc import Coroutine
+from typing import Any, Callable
 
 from .errors import AGIConnectionLost, AGIHangup
 from .session import AGI, Handler
 
-__all__ = ["Router", "Outcome", "run_handler"]
+__all__ = ["Router", "Outcome", "run_handler", "CallServer"]
 
 log = logging.getLogger("amiasync.agi")
 
@@ -102,3 +104,52 @@ async def run_handler(handler: Handler, agi: AGI) -> Outcome:
         log.exception("AGI handler for %r on %s raised", agi.script, agi.channel)
         return Outcome.FAILED
     return Outcome.DONE
+
+
+class CallServer:
+    """What FastAGIServer and AsyncAGI share: the routes and the running calls.
+
+    Args:
+        stop_grace: Default seconds :meth:`finish_calls` lets calls run.
+    """
+
+    def __init__(self, stop_grace: float) -> None:
+        self.router = Router()
+        self.stop_grace = stop_grace
+        self._calls: set[asyncio.Task[None]] = set()
+
+    def route(self, pattern: str) -> Callable[[Handler], Handler]:
+        """Decorator: serve the script ``pattern`` (a name or glob) with an async handler.
+
+        Raises:
+            TypeError: The handler is not an ``async def`` function.
+            ValueError: The pattern is already routed.
+        """
+        return self.router.route(pattern)
+
+    def add_route(self, pattern: str, handler: Handler) -> None:
+        """Serve ``pattern`` with ``handler`` (see :meth:`route`)."""
+        self.router.add(pattern, handler)
+
+    @property
+    def active_calls(self) -> int:
+        """Calls being served now."""
+        return len(self._calls)
+
+    def spawn_call(self, call: Coroutine[Any, Any, None]) -> None:
+        """Run one call as a task, counted in :attr:`active_calls` until it ends."""
+        task = asyncio.get_running_loop().create_task(call)
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+
+    async def finish_calls(self, grace: float | None) -> None:
+        """Let running calls finish for ``grace`` seconds (``stop_grace``), then cancel them."""
+        calls = set(self._calls)
+        if not calls:
+            return
+        _, late = await asyncio.wait(calls, timeout=self.stop_grace if grace is None else grace)
+        if late:
+            log.warning("AGI stop: cancelling %d call(s) still running", len(late))
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
