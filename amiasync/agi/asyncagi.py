@@ -24,7 +24,7 @@ import asyncio
 import itertools
 import logging
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._compat import timeout as timeout_after
 from ..exceptions import AMIError, ManagerSocketError
@@ -40,6 +40,9 @@ from .session import (
     arguments,
     split_request,
 )
+
+if TYPE_CHECKING:
+    from .. import Manager
 
 __all__ = ["AsyncAGI", "AsyncAGILink"]
 
@@ -109,6 +112,11 @@ class AsyncAGILink:
             self._pending.fail(error)
 
 
+def _ignore_result(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not log it
+
+
 class AsyncAGI(CallServer):
     """Serve ``AGI(agi:async,<route>,...)`` channels with ``@route`` handlers.
 
@@ -127,7 +135,7 @@ class AsyncAGI(CallServer):
 
     def __init__(
         self,
-        manager: Any,
+        manager: Manager,
         *,
         command_timeout: float | None = DEFAULT_COMMAND_TIMEOUT,
         hangup_grace: float = 0.5,
@@ -213,6 +221,14 @@ class AsyncAGI(CallServer):
                 await agi.asyncagi_break()
         except AMIError as exc:
             log.debug("AsyncAGI %s: ASYNCAGI BREAK not sent: %s", link.channel, exc)
+        except asyncio.CancelledError:
+            # stop() gave up on this call: hand the channel back to the dialplan
+            # without waiting (Asterisk would otherwise keep it in AsyncAGI).
+            if not link.hung_up:
+                action = Action("AGI", Channel=link.channel, Command="ASYNCAGI BREAK")
+                sent = asyncio.ensure_future(self.manager.send_action(action))
+                sent.add_done_callback(_ignore_result)
+            raise
         finally:
             if self._links.get(link.channel) is link:
                 del self._links[link.channel]

@@ -13,8 +13,9 @@ The tree (``AMIError`` is :class:`amiasync.exceptions.AMIError`)::
         ├── InvalidAGICommand     a command was refused before anything was
         │                         written (CR, LF or NUL, too long); also a ValueError
         ├── AGITimeout            no answer within the command timeout; also a
-        │                         TimeoutError. The call is closed: a late answer
-        │                         would be taken for the next command's
+        │                         TimeoutError. A FastAGI call is then closed (a
+        │                         late answer would be taken for the next
+        │                         command's); AsyncAGI matches by CommandID
         └── AGIConnectionLost     Asterisk closed the FastAGI socket (or the AMI
                                   link of an AsyncAGI call dropped); also a
                                   ConnectionError
@@ -78,7 +79,7 @@ class InvalidAGICommand(AGIError, ValueError):
 
 
 class AGITimeout(AGIError, TimeoutError):
-    """A command got no answer within its timeout; the call was closed."""
+    """A command got no answer within its timeout (a FastAGI call is then closed)."""
 
 
 class AGIConnectionLost(AGIError, ConnectionError):

@@ -13,11 +13,11 @@ import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Callable, Protocol, Union
+from typing import Callable, Protocol
 from urllib.parse import parse_qsl
 
 from .codec import AGIResult, encode_command
-from .commands import AGICommands
+from .commands import AGIArgument, AGICommands
 from .errors import AGICommandFailed, AGIHangup
 
 __all__ = [
@@ -37,8 +37,6 @@ log = logging.getLogger("amiasync.agi")
 #: Seconds a command may take unless told otherwise: long enough for prompts
 #: and recordings, short enough that a wedged call ends.
 DEFAULT_COMMAND_TIMEOUT = 300.0
-
-AGIArgument = Union[str, int, None]
 
 
 class UseDefault(enum.Enum):

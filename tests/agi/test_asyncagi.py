@@ -238,3 +238,22 @@ async def test_lost_ami_link_fails_the_pending_command(app, fake) -> None:
     await asyncio.wait_for(fake.wait_for_action("AGI"), 5)
     fake.drop_connections()
     assert isinstance(await asyncio.wait_for(outcome, 5), AGIConnectionLost)
+
+
+async def test_stop_cancels_a_stuck_call_and_hands_the_channel_back(manager, fake) -> None:
+    side = FakeAsyncAGI(fake)
+    app = AsyncAGI(manager, stop_grace=0.1)
+    started = asyncio.Event()
+
+    @app.route("stuck")
+    async def stuck(agi: AGI) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    app.start()
+    side.start("PJSIP/6-01", "stuck")
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(app.stop(), 5)
+    assert app.active_calls == 0
+    action = await asyncio.wait_for(fake.wait_for_action("AGI"), 5)
+    assert (action.get("Channel"), action.get("Command")) == ("PJSIP/6-01", "ASYNCAGI BREAK")
