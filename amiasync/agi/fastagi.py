@@ -110,9 +110,13 @@ class FastAGILink(asyncio.Protocol):
         # write buffer never holds more than that, and a peer that stops
         # reading is ended by the deadline like one that never answers.
         if timeout is not None:
-            self._deadline = (loop.time() + timeout, line, timeout)
-            if self._deadline_timer is None:
-                self._deadline_timer = loop.call_at(self._deadline[0], self._check_deadline)
+            due = loop.time() + timeout
+            self._deadline = (due, line, timeout)
+            timer = self._deadline_timer
+            if timer is None or timer.when() > due:
+                if timer is not None:
+                    timer.cancel()
+                self._deadline_timer = loop.call_at(due, self._check_deadline)
         try:
             transport.write(line.encode("utf-8", "surrogateescape") + b"\n")
             return await pending.future

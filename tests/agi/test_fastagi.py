@@ -425,3 +425,21 @@ async def test_silent_connection_is_closed_after_the_environment_timeout(caplog)
         writer.close()
     finally:
         await app.stop()
+
+
+async def test_a_shorter_timeout_after_a_long_one_still_applies(app: FastAGIServer) -> None:
+    outcome: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+
+    @app.route("ivr")
+    async def ivr(agi: AGI) -> None:
+        await agi.command("NOOP", timeout=3600)
+        try:
+            await agi.command("NOOP", timeout=0.2)
+        except AGITimeout as exc:
+            outcome.set_result(exc)
+
+    channel = await Channel.open(await start(app))
+    assert await channel.command() == "NOOP"
+    channel.say("200 result=0")
+    assert await channel.command() == "NOOP"  # never answered
+    assert isinstance(await asyncio.wait_for(outcome, 5), AGITimeout)
