@@ -326,3 +326,15 @@ async def test_example_ivr_on_real_asterisk(manager, dialplan):
     # No digit on a Local channel: WAIT FOR DIGIT times out, the operator is chosen.
     assert done.get("Status") == "SUCCESS"
     assert done.get("Result") == "operator:de:-"
+
+
+async def test_async_agi_fifty_concurrent_calls(async_agi, dialplan):
+    @async_agi.route("many")
+    async def handler(agi: AGI) -> None:
+        tag = await agi.get_variable("AGI_TAG")
+        await agi.set_variable("AGI_RESULT", f"{tag}:{agi.args[0]}")
+
+    tags = await asyncio.gather(*(dialplan.call("async", "many", str(n)) for n in range(50)))
+    done = await asyncio.gather(*(dialplan.finished(tag, 60) for tag in tags))
+    assert [d.get("Result") for d in done] == [f"{tag}:{n}" for n, tag in enumerate(tags)]
+    assert all(d.get("Status") == "SUCCESS" for d in done)
