@@ -14,6 +14,8 @@ Subcommands:
 ``demo``
     A guided tour of the library (embedded fake Asterisk unless ``--host`` or
     ``--from-env`` is given).
+``agi-serve MODULE[:APP]``
+    Serve a :class:`~amiasync.agi.FastAGIServer` (from :mod:`amiasync.agi.cli`).
 
 More subcommands come from the modules listed in :data:`SUBCOMMAND_MODULES`.
 
@@ -872,7 +874,7 @@ Runner = Callable[..., Coroutine[Any, Any, int]]
 #: parents=[parent], ...)`` (or without ``parents`` if it makes no client
 #: connection) and ``set_defaults(run=RUNNER, client=True or False)``. Add a
 #: subcommand with one line here.
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = ["amiasync.agi.cli"]
 
 
 def _add_events(commands: Any, parent: argparse.ArgumentParser) -> None:

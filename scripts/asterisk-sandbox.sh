@@ -312,6 +312,7 @@ exten => _X.,1,Answer()
  same => n,Wait(5)
  same => n,Hangup()
 EOF
+    write_agi_dialplan "$etc"
 
     # Small configs that make more of the AMI surface real: Cdr events, an (empty)
     # queue for QueueStatus/QueueAdd, a parking lot for Park/ParkedCalls, voicemail actions.
@@ -394,6 +395,33 @@ noload => pbx_ael.so
 noload => res_adsi.so
 noload => app_adsiprog.so
 noload => app_getcpeid.so
+EOF
+}
+
+# ---------------------------------------------------------------- AGI (issue 12)
+
+# Appended to extensions.conf: contexts for amiasync.agi's integration tests.
+# FastAGI connects to 127.0.0.1:${AGI_PORT}; AGI_PORT is a global variable the
+# tests set at run time (AMI Setvar without a Channel) to the free port their
+# server listens on. Each call names its route and query in AGI_PATH and its
+# two arguments in AGI_ARG1/AGI_ARG2 (Originate Variable=...); when AGI returns,
+# a UserEvent AGIDone reports AGISTATUS and the AGI_RESULT the script set.
+write_agi_dialplan() {
+    cat >>"$1/extensions.conf" <<'EOF'
+
+[globals]
+AGI_PORT = 4573
+
+[agitest]
+exten => fast,1,Answer()
+ same => n,AGI(agi://127.0.0.1:${AGI_PORT}/${AGI_PATH},${AGI_ARG1},${AGI_ARG2})
+ same => n,UserEvent(AGIDone,Tag: ${AGI_TAG},Status: ${AGISTATUS},Result: ${AGI_RESULT})
+ same => n,Hangup()
+
+exten => async,1,Answer()
+ same => n,AGI(agi:async,${AGI_PATH},${AGI_ARG1},${AGI_ARG2})
+ same => n,UserEvent(AGIDone,Tag: ${AGI_TAG},Status: ${AGISTATUS},Result: ${AGI_RESULT})
+ same => n,Hangup()
 EOF
 }
 
