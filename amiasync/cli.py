@@ -12,6 +12,8 @@ Subcommands:
     Run the embedded fake Asterisk, with generated call traffic.
 ``demo``
     The seed scenario (embedded fake Asterisk unless ``--host`` is given).
+``top``
+    A live view of channels, bridges, calls and queues (:mod:`amiasync.live.top`).
 
 The connection comes from flags or from the environment: ``AMI_HOST``,
 ``AMI_PORT`` (``AMI_TLS_PORT`` with ``--tls``), ``AMI_USERNAME``,
@@ -832,6 +834,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("AMI_SECRET", "secret"),
         help="the secret (prefer the AMI_SECRET environment variable)",
     )
+    # `amiasync top` is implemented in amiasync/live/top.py.
+    from .live.top import add_parser as add_top_parser
+
+    add_top_parser(commands, parent)
     return parser
 
 
@@ -855,10 +861,13 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(run_fake_server(args, out))
     _setup_logging(args.verbose)
     target = resolve_target(args)
+    from .live.top import run_top
+
     runners: dict[str, Callable[[argparse.Namespace, Target, TextIO], Any]] = {
         "events": run_events,
         "action": run_action,
         "command": run_command,
+        "top": run_top,
     }
     result: int = asyncio.run(runners[args.command](args, target, out))
     return result
