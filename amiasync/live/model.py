@@ -39,12 +39,11 @@ recent transfers have fixed sizes, and the buffer of a sync is capped.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import types
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, Literal, NamedTuple, Union
 
 from ..message import Event
 
@@ -84,10 +83,10 @@ DEVICE_STATES = {
 
 _NO_VARIABLES: Mapping[str, str] = types.MappingProxyType({})
 _NO_PEERS: frozenset[str] = frozenset()
+_NO_MEMBERS: Mapping[str, QueueMember] = types.MappingProxyType({})
 
 
-@dataclasses.dataclass(frozen=True)
-class Channel:
+class Channel(NamedTuple):
     """One channel, keyed by its Uniqueid.
 
     Attributes:
@@ -123,11 +122,10 @@ class Channel:
     dial_status: str = ""
     local_peer: str | None = None
     on_hold: bool = False
-    variables: Mapping[str, str] = dataclasses.field(default_factory=lambda: _NO_VARIABLES)
+    variables: Mapping[str, str] = _NO_VARIABLES
 
 
-@dataclasses.dataclass(frozen=True)
-class Bridge:
+class Bridge(NamedTuple):
     """One bridge, keyed by its BridgeUniqueid.
 
     Attributes:
@@ -142,8 +140,7 @@ class Bridge:
     channels: frozenset[str] = _NO_PEERS
 
 
-@dataclasses.dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """The channels that share one Linkedid.
 
     Attributes:
@@ -155,8 +152,7 @@ class Call:
     channels: frozenset[str] = _NO_PEERS
 
 
-@dataclasses.dataclass(frozen=True)
-class QueueMember:
+class QueueMember(NamedTuple):
     """A queue member, keyed by its interface (``"PJSIP/101"``).
 
     Attributes:
@@ -184,8 +180,7 @@ class QueueMember:
         return DEVICE_STATES.get(self.status, str(self.status))
 
 
-@dataclasses.dataclass(frozen=True)
-class QueueCaller:
+class QueueCaller(NamedTuple):
     """A caller waiting in a queue.
 
     Attributes:
@@ -199,8 +194,7 @@ class QueueCaller:
     joined: float = 0.0
 
 
-@dataclasses.dataclass(frozen=True)
-class Queue:
+class Queue(NamedTuple):
     """A queue, keyed by name.
 
     ``strategy`` and the statistics come from QueueStatus (``QueueParams``) and
@@ -220,7 +214,7 @@ class Queue:
     abandoned: int = 0
     service_level: int = 0
     weight: int = 0
-    members: Mapping[str, QueueMember] = dataclasses.field(default_factory=dict)
+    members: Mapping[str, QueueMember] = _NO_MEMBERS
     callers: tuple[QueueCaller, ...] = ()
 
     def position(self, uniqueid: str) -> int | None:
@@ -231,8 +225,7 @@ class Queue:
         return None
 
 
-@dataclasses.dataclass(frozen=True)
-class Transfer:
+class Transfer(NamedTuple):
     """A blind or attended transfer Asterisk reported (kept: the latest few).
 
     Attributes:
@@ -252,8 +245,7 @@ class Transfer:
 Value = Union[Channel, Bridge, Call, Queue, Transfer]
 
 
-@dataclasses.dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One change of the model.
 
     Attributes:
@@ -276,6 +268,9 @@ class SyncOverflow(Exception):
 
 
 _IN_CALL_SOURCES = frozenset({"QueueMember", "QueueMemberAdded"})
+
+
+_Headers = dict[str, str]
 
 
 def _flag(value: str | None) -> bool:
@@ -327,14 +322,40 @@ _SNAPSHOT = (
     ("AccountCode", "account_code"),
     ("Language", "language"),
 )
-_PREFIXED: dict[str, tuple[tuple[str, str], ...]] = {}
+_PREFIXED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def _snapshot_keys(prefix: str) -> tuple[tuple[str, str], ...]:
+def _snapshot_keys(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The (prefixed) snapshot header names and the Channel fields they fill."""
     keys = _PREFIXED.get(prefix)
     if keys is None:
-        keys = _PREFIXED[prefix] = tuple((prefix + h, f) for h, f in _SNAPSHOT)
+        keys = _PREFIXED[prefix] = (
+            tuple(prefix + header for header, _ in _SNAPSHOT),
+            tuple(field for _, field in _SNAPSHOT),
+        )
     return keys
+
+
+_CHANNEL_INDEX = {name: index for index, name in enumerate(Channel._fields)}
+
+
+def _evolve(channel: Channel, fields: Mapping[str, Any]) -> Channel:
+    """``channel._replace(**fields)``, without its per-field keyword handling (hot path)."""
+    values = list(channel)
+    index = _CHANNEL_INDEX
+    for name, value in fields.items():
+        values[index[name]] = value
+    return Channel._make(values)
+
+
+def _chan_variables(event: Event) -> dict[str, str]:
+    # manager.conf's channelvars arrive as repeated ``ChanVariable: NAME=value``.
+    found: dict[str, str] = {}
+    for key, value in event.headers:
+        if key == "ChanVariable":
+            name, _, val = value.partition("=")
+            found[name] = val
+    return found
 
 
 # QueueMember* events and QueueStatus' QueueMember items name fields differently.
@@ -400,8 +421,10 @@ class LiveModel:
             _Tombstones(tombstones),
         )
         self._buffer: list[Event] | None = None
+        # The snapshot headers last applied to each channel, to skip repeats.
+        self._snapshots: dict[str, tuple[str | None, ...]] = {}
         self._changes: list[Change] = []
-        self._handlers: dict[str, Callable[[Event], None]] = {
+        self._handlers: dict[str, Callable[[_Headers, Event], None]] = {
             "Newchannel": self._on_channel,
             "Newstate": self._on_channel,
             "NewCallerid": self._on_channel,
@@ -483,7 +506,10 @@ class LiveModel:
                 buffer.append(event)
             else:
                 self._overflowed = True
-        handler(event)
+        # One dict of the headers for all the handler's lookups: Asterisk
+        # spells its header names one way, and repeats only ChanVariable
+        # (read from the headers list itself).
+        handler(dict(event.headers), event)
         changes = self._changes
         if changes:
             self._changes = []
@@ -550,6 +576,7 @@ class LiveModel:
         ]
         self.channels, self.bridges = fresh.channels, fresh.bridges
         self.calls, self.queues = fresh.calls, fresh.queues
+        self._snapshots = fresh._snapshots
         self.synced = True
         return changes
 
@@ -593,90 +620,96 @@ class LiveModel:
             if new.linkedid:
                 self._call_member(new.linkedid, uniqueid, True)
 
-    def _touch(self, event: Event, prefix: str = "", **fields: Any) -> Channel | None:
+    def _touch(self, h: _Headers, event: Event, prefix: str = "", **fields: Any) -> Channel | None:
         """Overwrite a channel's snapshot from an event's (prefixed) headers.
 
         Returns the channel as stored, or None when the event names none or a
         channel that already hung up.
         """
-        get = event.get
-        uniqueid = get(prefix + "Uniqueid")
+        uniqueid = h.get(prefix + "Uniqueid")
         if not uniqueid or uniqueid in self._dead_channels:
             return None
-        for header, field in _snapshot_keys(prefix):
-            value = get(header)
-            if value is not None:
-                fields[field] = value
+        headers, names = _snapshot_keys(prefix)
+        values = tuple(map(h.get, headers))
         old = self.channels.get(uniqueid)
-        chanvars = None if prefix else self._chan_variables(event)
+        chanvars = None if prefix or "ChanVariable" not in h else _chan_variables(event)
+        if (
+            old is not None
+            and not fields
+            and self._snapshots.get(uniqueid) == values
+            and (chanvars is None or all(old.variables.get(k) == v for k, v in chanvars.items()))
+        ):
+            # Most channel events repeat a snapshot already applied.
+            return old
+        self._snapshots[uniqueid] = values
+        for name, value in zip(names, values):
+            if value is not None:
+                fields[name] = value
         if chanvars:
             base = fields.get("variables", old.variables if old is not None else _NO_VARIABLES)
-            fields["variables"] = {**base, **chanvars}
-        new = Channel(uniqueid, **fields) if old is None else dataclasses.replace(old, **fields)
-        self._put(old, new)
+            if any(base.get(k) != v for k, v in chanvars.items()):
+                fields["variables"] = {**base, **chanvars}
+        self._put(old, _evolve(old or Channel(uniqueid), fields))
         return self.channels[uniqueid]
-
-    @staticmethod
-    def _chan_variables(event: Event) -> dict[str, str] | None:
-        # manager.conf's channelvars arrive as repeated ``ChanVariable: NAME=value``.
-        if "ChanVariable" not in event:
-            return None
-        found: dict[str, str] = {}
-        for key, value in event.headers:
-            if key == "ChanVariable":
-                name, _, val = value.partition("=")
-                found[name] = val
-        return found
 
     def _update(self, uniqueid: str, **fields: Any) -> None:
         old = self.channels.get(uniqueid)
         if old is not None:
-            self._put(old, dataclasses.replace(old, **fields))
+            self._put(old, _evolve(old, fields))
 
-    def _on_channel(self, event: Event) -> None:
-        self._touch(event)
+    def _on_channel(self, h: _Headers, event: Event) -> None:
+        self._touch(h, event)
 
-    def _on_newexten(self, event: Event) -> None:
+    def _on_newexten(self, h: _Headers, event: Event) -> None:
         self._touch(
+            h,
             event,
-            application=event.get("Application", ""),
-            application_data=event.get("AppData", ""),
+            application=h.get("Application", ""),
+            application_data=h.get("AppData", ""),
         )
 
-    def _on_core_show_channel(self, event: Event) -> None:
-        bridge = event.get("BridgeId") or None
+    def _on_core_show_channel(self, h: _Headers, event: Event) -> None:
+        bridge = h.get("BridgeId") or None
         if bridge is not None and bridge in self._dead_bridges:
             bridge = None
         self._touch(
+            h,
             event,
-            exten=event.get("Exten", event.get("Extension", "")),
-            application=event.get("Application", ""),
-            application_data=event.get("ApplicationData", ""),
+            exten=h.get("Exten", h.get("Extension", "")),
+            application=h.get("Application", ""),
+            application_data=h.get("ApplicationData", ""),
             bridge_id=bridge,
         )
 
-    def _on_varset(self, event: Event) -> None:
-        name = event.get("Variable")
-        old = self.channels.get(event.get("Uniqueid", ""))
-        if not name:
-            self._touch(event)
+    def _on_varset(self, h: _Headers, event: Event) -> None:
+        # Every change of a channel's snapshot has its own event before this
+        # one (manager_channels.c turns each snapshot update into Newstate,
+        # Newexten, NewCallerid...), so a VarSet only adds its variable,
+        # unless it is the first the model hears of the channel.
+        name = h.get("Variable")
+        old = self.channels.get(h.get("Uniqueid", ""))
+        if old is None:
+            old = self._touch(h, event)
+        if old is None or not name:
             return
-        variables = old.variables if old is not None else _NO_VARIABLES
-        self._touch(event, variables={**variables, name: event.get("Value", "")})
+        value = h.get("Value", "")
+        if old.variables.get(name) != value:
+            self._put(old, _evolve(old, {"variables": {**old.variables, name: value}}))
 
-    def _on_rename(self, event: Event) -> None:
-        uniqueid, name = event.get("Uniqueid"), event.get("Newname")
+    def _on_rename(self, h: _Headers, event: Event) -> None:
+        uniqueid, name = h.get("Uniqueid"), h.get("Newname")
         if uniqueid and name:
             self._update(uniqueid, name=name)
 
-    def _on_hold(self, event: Event) -> None:
-        self._touch(event, on_hold=event.event_name == "Hold")
+    def _on_hold(self, h: _Headers, event: Event) -> None:
+        self._touch(h, event, on_hold=event.event_name == "Hold")
 
-    def _on_hangup(self, event: Event) -> None:
-        uniqueid = event.get("Uniqueid")
+    def _on_hangup(self, h: _Headers, event: Event) -> None:
+        uniqueid = h.get("Uniqueid")
         if not uniqueid:
             return
         self._dead_channels.add(uniqueid)
+        self._snapshots.pop(uniqueid, None)
         old = self.channels.pop(uniqueid, None)
         if old is None:
             return
@@ -695,14 +728,14 @@ class LiveModel:
                 self._update(old.local_peer, local_peer=None)
         self._leave_queues(uniqueid)
 
-    def _on_dial(self, event: Event) -> None:
-        dest = self._touch(event, "Dest")
-        caller = self._touch(event)
+    def _on_dial(self, h: _Headers, event: Event) -> None:
+        dest = self._touch(h, event, "Dest")
+        caller = self._touch(h, event)
         if dest is None:
             return
         name = event.event_name
         if name == "DialEnd":
-            self._update(dest.uniqueid, dial_status=event.get("DialStatus", ""))
+            self._update(dest.uniqueid, dial_status=h.get("DialStatus", ""))
         if caller is None or name == "DialState":
             return
         begin = name == "DialBegin"
@@ -711,9 +744,9 @@ class LiveModel:
             peers = channel.dial_peers | {other} if begin else channel.dial_peers - {other}
             self._update(one, dial_peers=peers)
 
-    def _on_local_bridge(self, event: Event) -> None:
-        one = self._touch(event, "LocalOne")
-        two = self._touch(event, "LocalTwo")
+    def _on_local_bridge(self, h: _Headers, event: Event) -> None:
+        one = self._touch(h, event, "LocalOne")
+        two = self._touch(h, event, "LocalTwo")
         if one is not None and two is not None:
             self._update(one.uniqueid, local_peer=two.uniqueid)
             self._update(two.uniqueid, local_peer=one.uniqueid)
@@ -730,7 +763,7 @@ class LiveModel:
             self.bridges[bridge_id] = bridge
         channels = bridge.channels | {uniqueid} if present else bridge.channels - {uniqueid}
         if channels != bridge.channels:
-            new = dataclasses.replace(bridge, channels=channels)
+            new = bridge._replace(channels=channels)
             self.bridges[bridge_id] = new
             self._changes.append(Change("updated", "bridge", bridge_id, bridge, new))
 
@@ -754,15 +787,14 @@ class LiveModel:
         self.calls[linkedid] = new
         self._changes.append(Change("updated", "call", linkedid, call, new))
 
-    def _upsert_bridge(self, event: Event) -> Bridge | None:
-        bridge_id = event.get("BridgeUniqueid")
+    def _upsert_bridge(self, h: _Headers) -> Bridge | None:
+        bridge_id = h.get("BridgeUniqueid")
         if not bridge_id or bridge_id in self._dead_bridges:
             return None
-        get = event.get
+        get = h.get
         old = self.bridges.get(bridge_id)
         base = old or Bridge(bridge_id)
-        new = dataclasses.replace(
-            base,
+        new = base._replace(
             type=get("BridgeType", base.type),
             technology=get("BridgeTechnology", base.technology),
             creator=get("BridgeCreator", base.creator),
@@ -774,30 +806,30 @@ class LiveModel:
             self._changes.append(Change(kind, "bridge", bridge_id, old, new))
         return new
 
-    def _on_bridge(self, event: Event) -> None:
-        self._upsert_bridge(event)
+    def _on_bridge(self, h: _Headers, event: Event) -> None:
+        self._upsert_bridge(h)
 
-    def _on_bridge_enter(self, event: Event) -> None:
-        bridge = self._upsert_bridge(event)
+    def _on_bridge_enter(self, h: _Headers, event: Event) -> None:
+        bridge = self._upsert_bridge(h)
         if bridge is not None:
-            self._touch(event, bridge_id=bridge.bridge_id)
+            self._touch(h, event, bridge_id=bridge.bridge_id)
         else:
-            self._touch(event)
+            self._touch(h, event)
 
-    def _on_bridge_info_channel(self, event: Event) -> None:
+    def _on_bridge_info_channel(self, h: _Headers, event: Event) -> None:
         # BridgeInfo's items carry the channel snapshot, not the bridge id: the
         # complete event does. LiveState reads membership from CoreShowChannels.
-        self._touch(event)
+        self._touch(h, event)
 
-    def _on_bridge_leave(self, event: Event) -> None:
-        self._upsert_bridge(event)
-        bridge_id = event.get("BridgeUniqueid")
-        channel = self._touch(event)
+    def _on_bridge_leave(self, h: _Headers, event: Event) -> None:
+        self._upsert_bridge(h)
+        bridge_id = h.get("BridgeUniqueid")
+        channel = self._touch(h, event)
         if channel is not None and channel.bridge_id == bridge_id:
             self._update(channel.uniqueid, bridge_id=None)
 
-    def _on_bridge_destroy(self, event: Event) -> None:
-        bridge_id = event.get("BridgeUniqueid")
+    def _on_bridge_destroy(self, h: _Headers, event: Event) -> None:
+        bridge_id = h.get("BridgeUniqueid")
         if not bridge_id:
             return
         self._dead_bridges.add(bridge_id)
@@ -809,38 +841,38 @@ class LiveModel:
         old = self.bridges.pop(bridge_id)
         self._changes.append(Change("removed", "bridge", bridge_id, old, None))
 
-    def _on_bridge_merge(self, event: Event) -> None:
-        source = self.bridges.get(event.get("FromBridgeUniqueid", ""))
-        target = event.get("ToBridgeUniqueid")
+    def _on_bridge_merge(self, h: _Headers, event: Event) -> None:
+        source = self.bridges.get(h.get("FromBridgeUniqueid", ""))
+        target = h.get("ToBridgeUniqueid")
         if source is None or not target or target in self._dead_bridges:
             return
         for uniqueid in source.channels:
             self._update(uniqueid, bridge_id=target)
 
-    def _on_blind_transfer(self, event: Event) -> None:
-        transferer = self._touch(event, "Transferer")
-        self._touch(event, "Transferee")
-        target = f"{event.get('Extension', '')}@{event.get('Context', '')}"
+    def _on_blind_transfer(self, h: _Headers, event: Event) -> None:
+        transferer = self._touch(h, event, "Transferer")
+        self._touch(h, event, "Transferee")
+        target = f"{h.get('Extension', '')}@{h.get('Context', '')}"
         self._add_transfer(
             Transfer(
                 "blind",
-                event.get("Result", ""),
+                h.get("Result", ""),
                 transferer.uniqueid if transferer else "",
                 target,
             )
         )
 
-    def _on_attended_transfer(self, event: Event) -> None:
-        transferer = self._touch(event, "OrigTransferer")
+    def _on_attended_transfer(self, h: _Headers, event: Event) -> None:
+        transferer = self._touch(h, event, "OrigTransferer")
         for prefix in ("SecondTransferer", "Transferee"):
-            self._touch(event, prefix)
-        target = self._touch(event, "TransferTarget")
+            self._touch(h, event, prefix)
+        target = self._touch(h, event, "TransferTarget")
         self._add_transfer(
             Transfer(
                 "attended",
-                event.get("Result", ""),
+                h.get("Result", ""),
                 transferer.uniqueid if transferer else "",
-                target.uniqueid if target else event.get("DestApp", ""),
+                target.uniqueid if target else h.get("DestApp", ""),
             )
         )
 
@@ -865,34 +897,34 @@ class LiveModel:
         kind: ChangeKind = "added" if old is None else "updated"
         self._changes.append(Change(kind, "queue", new.name, old, new))
 
-    def _on_queue_params(self, event: Event) -> None:
-        name = event.get("Queue")
+    def _on_queue_params(self, h: _Headers, event: Event) -> None:
+        name = h.get("Queue")
         if not name:
             return
         old = self.queues.get(name)
         base = old or Queue(name)
-        fields: dict[str, Any] = {f: _int(event.get(h)) for h, f in _QUEUE_INT if h in event}
-        fields["strategy"] = event.get("Strategy", base.strategy)
-        self._put_queue(old, dataclasses.replace(base, **fields))
+        fields: dict[str, Any] = {f: _int(h.get(k)) for k, f in _QUEUE_INT if k in h}
+        fields["strategy"] = h.get("Strategy", base.strategy)
+        self._put_queue(old, base._replace(**fields))
 
-    def _on_member(self, event: Event) -> None:
-        name = event.get("Queue")
-        get = event.get
+    def _on_member(self, h: _Headers, event: Event) -> None:
+        name = h.get("Queue")
+        get = h.get
         interface = get("Interface") or get("Location")
         if not name or not interface:
             return
         old_queue = self.queues.get(name)
         queue = old_queue or Queue(name)
         base = queue.members.get(interface) or QueueMember(interface)
-        fields: dict[str, Any] = {f: _int(get(h)) for h, f in _MEMBER_INT if h in event}
-        if "Paused" in event:
+        fields: dict[str, Any] = {f: _int(get(k)) for k, f in _MEMBER_INT if k in h}
+        if "Paused" in h:
             fields["paused"] = _flag(get("Paused"))
         # A member's InCall changes without an event of its own: app_queue
         # sets it when the call connects and clears it when it completes
         # (AgentConnect / AgentComplete, below), and a QueueMemberStatus sent
         # for the device state change around then can still say 0. So only
         # QueueStatus' items (and a new member) are believed here.
-        if event.event_name in _IN_CALL_SOURCES and "InCall" in event:
+        if event.event_name in _IN_CALL_SOURCES and "InCall" in h:
             fields["in_call"] = _flag(get("InCall"))
         for header, field in (
             ("StateInterface", "state_interface"),
@@ -905,18 +937,18 @@ class LiveModel:
         member_name = get("MemberName") or get("Name")
         if member_name is not None:
             fields["name"] = member_name
-        member = dataclasses.replace(base, **fields)
+        member = base._replace(**fields)
         if member != queue.members.get(interface):
             members = {**queue.members, interface: member}
-            self._put_queue(old_queue, dataclasses.replace(queue, members=members))
+            self._put_queue(old_queue, queue._replace(members=members))
 
-    def _on_member_removed(self, event: Event) -> None:
-        name, interface = event.get("Queue"), event.get("Interface")
+    def _on_member_removed(self, h: _Headers, event: Event) -> None:
+        name, interface = h.get("Queue"), h.get("Interface")
         queue = self.queues.get(name or "")
         if queue is None or not interface or interface not in queue.members:
             return
         members = {k: v for k, v in queue.members.items() if k != interface}
-        self._put_queue(queue, dataclasses.replace(queue, members=members))
+        self._put_queue(queue, queue._replace(members=members))
 
     def _join(self, name: str, caller: QueueCaller, position: int) -> None:
         old = self.queues.get(name)
@@ -924,7 +956,7 @@ class LiveModel:
         callers = [c for c in queue.callers if c.uniqueid != caller.uniqueid]
         index = min(max(position - 1, 0), len(callers))
         callers.insert(index, caller)
-        self._put_queue(old, dataclasses.replace(queue, callers=tuple(callers)))
+        self._put_queue(old, queue._replace(callers=tuple(callers)))
 
     def _joined_at(self, name: str, uniqueid: str, default: float) -> float:
         queue = self.queues.get(name)
@@ -936,34 +968,34 @@ class LiveModel:
             return self._joined.get((name, uniqueid), default)
         return default
 
-    def _on_caller_join(self, event: Event) -> None:
-        name = event.get("Queue")
-        channel = self._touch(event)
+    def _on_caller_join(self, h: _Headers, event: Event) -> None:
+        name = h.get("Queue")
+        channel = self._touch(h, event)
         if not name or channel is None:
             return
         joined = self._joined_at(name, channel.uniqueid, self.clock())
         caller = QueueCaller(
             channel.uniqueid, channel.name, channel.caller_id_num, channel.caller_id_name, joined
         )
-        self._join(name, caller, _int(event.get("Position")))
+        self._join(name, caller, _int(h.get("Position")))
 
-    def _on_queue_entry(self, event: Event) -> None:
-        name, uniqueid = event.get("Queue"), event.get("Uniqueid")
+    def _on_queue_entry(self, h: _Headers, event: Event) -> None:
+        name, uniqueid = h.get("Queue"), h.get("Uniqueid")
         if not name or not uniqueid or uniqueid in self._dead_channels:
             return
-        joined = self._joined_at(name, uniqueid, self.clock() - _int(event.get("Wait")))
+        joined = self._joined_at(name, uniqueid, self.clock() - _int(h.get("Wait")))
         caller = QueueCaller(
             uniqueid,
-            event.get("Channel", ""),
-            event.get("CallerIDNum", ""),
-            event.get("CallerIDName", ""),
+            h.get("Channel", ""),
+            h.get("CallerIDNum", ""),
+            h.get("CallerIDName", ""),
             joined,
         )
-        self._join(name, caller, _int(event.get("Position")))
+        self._join(name, caller, _int(h.get("Position")))
 
-    def _on_caller_leave(self, event: Event) -> None:
-        self._touch(event)
-        name, uniqueid = event.get("Queue"), event.get("Uniqueid")
+    def _on_caller_leave(self, h: _Headers, event: Event) -> None:
+        self._touch(h, event)
+        name, uniqueid = h.get("Queue"), h.get("Uniqueid")
         queue = self.queues.get(name or "")
         if queue is not None and uniqueid:
             self._drop_caller(queue, uniqueid)
@@ -971,7 +1003,7 @@ class LiveModel:
     def _drop_caller(self, queue: Queue, uniqueid: str) -> None:
         callers = tuple(c for c in queue.callers if c.uniqueid != uniqueid)
         if len(callers) != len(queue.callers):
-            self._put_queue(queue, dataclasses.replace(queue, callers=callers))
+            self._put_queue(queue, queue._replace(callers=callers))
 
     def _leave_queues(self, uniqueid: str) -> None:
         # A caller that hangs up leaves every queue (QueueCallerAbandon and
@@ -979,23 +1011,23 @@ class LiveModel:
         for queue in list(self.queues.values()):
             self._drop_caller(queue, uniqueid)
 
-    def _on_agent(self, event: Event) -> None:
+    def _on_agent(self, h: _Headers, event: Event) -> None:
         # Agent* events carry the caller's snapshot and the member's channel
         # (Dest*); the member's device state arrives as QueueMemberStatus.
-        self._touch(event)
-        self._touch(event, "Dest")
+        self._touch(h, event)
+        self._touch(h, event, "Dest")
         name = event.event_name
         if name not in ("AgentConnect", "AgentComplete"):
             return
-        queue = self.queues.get(event.get("Queue", ""))
-        interface = event.get("Interface", "")
+        queue = self.queues.get(h.get("Queue", ""))
+        interface = h.get("Interface", "")
         member = queue.members.get(interface) if queue is not None else None
         if queue is None or member is None:
             return
         in_call = name == "AgentConnect"
         if member.in_call != in_call:
-            members = {**queue.members, interface: dataclasses.replace(member, in_call=in_call)}
-            self._put_queue(queue, dataclasses.replace(queue, members=members))
+            members = {**queue.members, interface: member._replace(in_call=in_call)}
+            self._put_queue(queue, queue._replace(members=members))
 
 
 def _diff(entity: Entity, old: Mapping[str, Value], new: Mapping[str, Value]) -> Iterable[Change]:
