@@ -91,6 +91,31 @@ def main() -> int:
     template = live_bytes()
     per_round = len(decode(template))
 
+    # Memory first, before the speed runs have grown the heap: many calls
+    # through one model.
+    structure = live_bytes(structure_only=True)
+    model = LiveModel()
+    print(f"before: RSS {rss_mib():.1f} MiB")
+    total_rounds = max(args.calls // CALLS_PER_ROUND, 10)
+    step = max(total_rounds // 10, 1)
+    samples = []
+    started = time.perf_counter()
+    for n in range(total_rounds):
+        for event in decode(round_bytes(structure, 100_000 + n)):
+            model.apply(event)
+        if (n + 1) % step == 0:
+            samples.append(((n + 1) * CALLS_PER_ROUND, rss_mib()))
+            print(f"  {samples[-1][0]:>7,} calls: RSS {samples[-1][1]:.1f} MiB", flush=True)
+    elapsed = time.perf_counter() - started
+    growth = samples[-1][1] - samples[0][1]
+    verdict = "flat" if growth < 5 else "growing"
+    result = verdict == "flat" and not model.channels and not model.bridges
+    print(
+        f"{total_rounds * CALLS_PER_ROUND:,} calls in {elapsed:.0f} s: RSS {samples[0][1]:.1f} -> "
+        f"{samples[-1][1]:.1f} MiB ({growth:+.1f}), {verdict}; model at the end: "
+        f"{len(model.channels)} channels, {len(model.bridges)} bridges, {len(model.calls)} calls"
+    )
+
     # (a) the model alone, on parsed events (fresh ids each round).
     rounds = [decode(round_bytes(template, n)) for n in range(args.rounds_for_speed)]
     for events in rounds:
@@ -116,29 +141,7 @@ def main() -> int:
     print(f"events per round of {CALLS_PER_ROUND} calls: {per_round}")
     print(f"updates/s, model alone (parsed events): {parsed:,.0f}")
     print(f"updates/s, bytes in (decode + parse + model): {from_bytes:,.0f}")
-
-    # Memory: many calls through one model.
-    template = live_bytes(structure_only=True)
-    model = LiveModel()
-    total_rounds = max(args.calls // CALLS_PER_ROUND, 10)
-    step = max(total_rounds // 10, 1)
-    samples = []
-    started = time.perf_counter()
-    for n in range(total_rounds):
-        for event in decode(round_bytes(template, 100_000 + n)):
-            model.apply(event)
-        if (n + 1) % step == 0:
-            samples.append(((n + 1) * CALLS_PER_ROUND, rss_mib()))
-            print(f"  {samples[-1][0]:>7,} calls: RSS {samples[-1][1]:.1f} MiB", flush=True)
-    elapsed = time.perf_counter() - started
-    growth = samples[-1][1] - samples[0][1]
-    verdict = "flat" if growth < 5 else "growing"
-    print(
-        f"{total_rounds * CALLS_PER_ROUND:,} calls in {elapsed:.0f} s: RSS {samples[0][1]:.1f} -> "
-        f"{samples[-1][1]:.1f} MiB ({growth:+.1f}), {verdict}; model at the end: "
-        f"{len(model.channels)} channels, {len(model.bridges)} bridges, {len(model.calls)} calls"
-    )
-    return 0 if verdict == "flat" and not model.channels and not model.bridges else 1
+    return 0 if result else 1
 
 
 if __name__ == "__main__":

@@ -248,6 +248,14 @@ def test_hangup_is_final_and_late_news_does_not_resurrect():
     assert model.channels == {} and model.calls == {}
 
 
+def test_a_global_variable_is_no_channel():
+    model = LiveModel()
+    event = Event.from_headers(
+        Event="VarSet", Channel="none", Uniqueid="none", Variable="G", Value="1"
+    )
+    assert model.apply(event) == [] and model.channels == {}
+
+
 def test_sync_reports_only_differences_and_removes_what_vanished():
     model = LiveModel()
     for uniqueid in ("1.1", "1.2"):

@@ -201,3 +201,26 @@ async def test_synced_waits_and_times_out_while_the_lists_hang(server, manager):
         assert not state.is_synced
     with pytest.raises(amiasync.ManagerSocketError):
         await state.synced(timeout=1)
+
+
+async def test_a_manager_reconnected_by_hand_is_resynced(server, truth):
+    truth.channels = [channel("PJSIP/a-1", "1.1")]
+    manager = await amiasync.connect(server.host, server.port, username=USER, secret=SECRET)
+    try:
+        async with LiveState(manager, retry_delay=0.05) as state:
+            await state.synced(timeout=5)
+            truth.channels = [channel("PJSIP/b-2", "1.2")]
+            server.drop_connections()
+            for _ in range(200):
+                if not manager.is_connected():
+                    break
+                await asyncio.sleep(0.01)
+            assert not state.is_synced
+            with pytest.raises(amiasync.ActionTimeout):
+                await state.synced(timeout=0.2)
+            await manager.connect(server.host, server.port)
+            await manager.login(USER, SECRET)
+            await state.synced(timeout=5)
+            assert set(state.channels) == {"1.2"}
+    finally:
+        await manager.close()

@@ -415,7 +415,6 @@ class LiveModel:
         self.synced = False
         self.clock = clock
         self.max_sync_buffer = max_sync_buffer
-        self._tombstone_size = tombstones
         self._dead_channels, self._dead_bridges = _dead or (
             _Tombstones(tombstones),
             _Tombstones(tombstones),
@@ -627,7 +626,9 @@ class LiveModel:
         channel that already hung up.
         """
         uniqueid = h.get(prefix + "Uniqueid")
-        if not uniqueid or uniqueid in self._dead_channels:
+        # "none": a global variable's VarSet (Set(GLOBAL(...)), Setvar without
+        # a channel) names no channel that way.
+        if not uniqueid or uniqueid == "none" or uniqueid in self._dead_channels:
             return None
         headers, names = _snapshot_keys(prefix)
         values = tuple(map(h.get, headers))

@@ -296,7 +296,10 @@ class LiveState:
             self.model.abort_sync()
             self.model.mark_unsynced()
             self._synced.clear()
-        elif name == "RECONNECTED":
+        elif name == "RECONNECTED" or (name == "CONNECTED" and not self.manager.reconnect):
+            # A manager that reconnects by itself says RECONNECTED once it is
+            # logged in again; one connected again by hand only says CONNECTED
+            # (the sync then waits for the login, retrying while refused).
             self._resync()
 
     def _resync(self) -> None:
@@ -314,11 +317,11 @@ class LiveState:
                 await self._sync_once()
                 return
             except ManagerSocketError as exc:
-                # The link dropped during the sync: RECONNECTED starts the next.
+                # The link dropped during the sync: the next (RE)CONNECTED
+                # starts the next one.
                 self.model.abort_sync()
                 log.info("live sync interrupted: %s", exc)
-                if manager.reconnect and manager.last_error is None:
-                    return
+                return
             except (ActionTimeout, ActionFailed, SyncOverflow) as exc:
                 self.model.abort_sync()
                 log.warning("live sync failed (%s); retrying", exc)

@@ -1,11 +1,13 @@
 """LiveState against the real Asterisk with real SIP calls (sipp on loopback).
 
 How a checkpoint compares the model with the truth while calls come and go:
-read CoreShowChannels and BridgeList, pass a fence (a UserEvent we send and
-wait to receive: every event Asterisk queued before it has reached us), read
-them again. When both reads agree, the truth did not move in between, so the
-model must equal it exactly; a third read after the comparison makes sure the
-truth was still the same (otherwise the checkpoint is taken again).
+read CoreShowChannels and BridgeList (and go on only when they agree with each
+other, see ``Truth.read``), pass a fence (a global variable we set and wait to
+see set: every channel event Asterisk published before it has reached us, see
+``Truth.fence``), read them again. When both reads agree, the truth did not
+move in between, so the model must equal it exactly; a third read after the
+comparison makes sure the truth was still the same (otherwise the checkpoint
+is taken again).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import signal
 import time
 
@@ -29,49 +32,83 @@ from .sipp_traffic import Sipp
 pytestmark = pytest.mark.integration
 
 _fences = itertools.count(1)
+SIP_CHANNEL = re.compile(r"(PJSIP/(uac|uas|agent)|Local/call@live)-")
+
+
+async def hang_up_sip_calls(asterisk: Target) -> None:
+    """Hang up what an earlier, interrupted run left (RTP ports are few)."""
+    async with asterisk.connect() as manager:
+        for _ in range(100):
+            listed = await manager.send_action(Action("CoreShowChannels"), timeout=30)
+            left = [i["Channel"] for i in listed.events if SIP_CHANNEL.match(i["Channel"])]
+            if not left:
+                return
+            for name in left:
+                await manager.send_action(Action("Hangup", Channel=name))
+            await asyncio.sleep(0.1)
 
 
 @pytest.fixture
 async def sipp(asterisk: Target):
     require(Sipp().binary is not None, "sipp is not installed (apt-get install sip-tester)")
+    await hang_up_sip_calls(asterisk)
     traffic = Sipp()
     await traffic.start_uas()
     try:
         yield traffic
     finally:
         await traffic.stop()
+        await hang_up_sip_calls(asterisk)
 
 
 class Truth:
     def __init__(self, manager: amiasync.Manager) -> None:
         self.manager = manager
         self._fence: dict[str, asyncio.Future[None]] = {}
-        manager.register_callback("UserEvent", self._on_user_event)
+        manager.register_callback("VarSet", self._on_varset)
 
-    def _on_user_event(self, event, manager) -> None:
-        waiter = self._fence.pop(event.get("Fence", ""), None)
+    def _on_varset(self, event, manager) -> None:
+        if event.get("Variable") != "AMIASYNC_FENCE":
+            return
+        waiter = self._fence.pop(event.get("Value", ""), None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     async def fence(self) -> None:
-        """Every event Asterisk emitted before this call has been received."""
+        """Every channel event Asterisk published before this call has been received.
+
+        The fence is a global variable's VarSet: Asterisk publishes it on the
+        all-channels topic (``ast_channel_publish_varset`` with no channel),
+        the one the manager turns into Newchannel, Hangup, BridgeEnter...
+        events, in order. (A UserEvent travels another topic and can overtake
+        them when Asterisk is busy.)
+        """
         token = f"f{next(_fences)}"
         waiter = asyncio.get_running_loop().create_future()
         self._fence[token] = waiter
         await self.manager.send_action(
-            Action("UserEvent", UserEvent="amiasync-fence", Fence=token), check=True
+            Action("Setvar", Variable="AMIASYNC_FENCE", Value=token), check=True
         )
         await asyncio.wait_for(waiter, 10)
 
-    async def read(self) -> tuple[frozenset[str], dict[str, int]]:
+    async def read(self) -> tuple[frozenset[str], dict[str, int]] | None:
+        """CoreShowChannels' Uniqueids and BridgeList's bridges, or None when they disagree.
+
+        They disagree while a bridge dissolves: Asterisk unlinks it from the
+        list BridgeList walks at once (``main/bridge.c``,
+        ``bridge_base_dissolving``), but the channel still in it reports its
+        BridgeId until it has left (a Dial bridge whose caller hung up, while
+        the callee's BYE is answered). The model follows the channels' events
+        then, so such a moment is no checkpoint.
+        """
         channels, bridges = await asyncio.gather(
             self.manager.send_action(Action("CoreShowChannels"), timeout=30, check=True),
             self.manager.send_action(Action("BridgeList"), timeout=30, check=True),
         )
-        return (
-            frozenset(item["Uniqueid"] for item in channels.events),
-            {item["BridgeUniqueid"]: int(item["BridgeNumChannels"]) for item in bridges.events},
-        )
+        listed = {item["BridgeUniqueid"]: int(item["BridgeNumChannels"]) for item in bridges.events}
+        if any(item["BridgeId"] not in listed for item in channels.events if item["BridgeId"]):
+            return None
+        return frozenset(item["Uniqueid"] for item in channels.events), listed
 
     async def queue(self, name: str) -> tuple[dict[str, tuple[bool, bool, int]], list[str]]:
         response = await self.manager.send_action(
@@ -99,6 +136,25 @@ def model_view(live: LiveState) -> tuple[frozenset[str], dict[str, int]]:
     )
 
 
+async def explain(truth: Truth, live: LiveState) -> str:
+    """What Asterisk says of the channels in bridges it does not list (for a failure)."""
+    read = await truth.read()
+    bridges = read[1] if read is not None else {}
+    listed = await truth.manager.send_action(Action("CoreShowChannels"), timeout=30)
+    items = {item["Uniqueid"]: item for item in listed.events}
+    lines = []
+    for bridge in live.bridges.values():
+        if bridge.bridge_id in bridges:
+            continue
+        for uniqueid in bridge.channels:
+            item = items.get(uniqueid)
+            lines.append(
+                f"\n{bridge.bridge_id}: {live.channels[uniqueid]}"
+                f"\n  Asterisk: {dict(item) if item is not None else None}"
+            )
+    return "".join(lines)
+
+
 async def checkpoint(truth: Truth, live: LiveState, attempts: int = 200):
     """The model equals CoreShowChannels and BridgeList (see the module docstring)."""
     last = None
@@ -106,7 +162,7 @@ async def checkpoint(truth: Truth, live: LiveState, attempts: int = 200):
         first = await truth.read()
         await truth.fence()
         second = await truth.read()
-        if first != second:
+        if first is None or first != second:
             continue
         await truth.fence()
         seen = model_view(live)
@@ -115,7 +171,7 @@ async def checkpoint(truth: Truth, live: LiveState, attempts: int = 200):
             continue
         last = (seen, second)
         assert live.is_synced
-        assert seen == second, f"model {seen} != Asterisk {second}"
+        assert seen == second, f"model {seen} != Asterisk {second}" + await explain(truth, live)
         return second
     raise AssertionError(f"Asterisk never held still for a checkpoint ({last})")
 
@@ -138,7 +194,8 @@ async def test_200_calls_at_25_per_second_checkpoints_then_empty(asterisk, sipp)
                     full_checkpoints += 1
                     peak = max(peak, len(channels))
                     for bridge in live.bridges.values():
-                        assert len(bridge.channels) == 2
+                        # 0 or 1 while a call's bridge is set up (BridgeList agrees).
+                        assert len(bridge.channels) <= 2
                         assert all(
                             live.channels[u].bridge_id == bridge.bridge_id for u in bridge.channels
                         )
