@@ -9,6 +9,7 @@ one needs the ``examples`` extra and skips without it (fails under CI's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import sys
@@ -46,13 +47,16 @@ async def test_get_calls_is_served_from_the_live_model():
 
     async with FakeAsterisk(users={USER: SECRET}, call_duration=30) as server:
         app = load("live_calls_api").create_app(server.host, server.port, USER, SECRET)
-        async with (
-            LifespanManager(app) as lifespan,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=lifespan.app), base_url="http://app"
-            ) as client,
-            amiasync.connect(server.host, server.port, username=USER, secret=SECRET) as caller,
-        ):
+        # (Not one parenthesised `async with`: the unit tests also run on Python 3.9.)
+        async with contextlib.AsyncExitStack() as stack:
+            lifespan = await stack.enter_async_context(LifespanManager(app))
+            transport = httpx.ASGITransport(app=lifespan.app)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://app")
+            )
+            caller = await stack.enter_async_context(
+                amiasync.connect(server.host, server.port, username=USER, secret=SECRET)
+            )
             response = await client.get("/calls", params={"wait": 1})
             assert response.status_code == 200 and response.json() == {"synced": True, "calls": []}
             result = await caller.originate(

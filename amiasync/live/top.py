@@ -104,7 +104,12 @@ def _table(
     return out
 
 
-def _sort_key(sort: str, live: LiveState) -> Any:
+def _section(title: str, headers: Sequence[str], rows: list[list[str]], width: int) -> list[str]:
+    """A blank line, then the table's lines."""
+    return ["", *("  ".join(cells).rstrip() for cells in _table(title, headers, rows, width))]
+
+
+def _sort_key(sort: str) -> Any:
     if sort == "state":
         return lambda c: (c.state, c.name)
     if sort == "caller":
@@ -151,7 +156,7 @@ def render(
         + _fit(title, width - len(status) - 1)
     ]
 
-    channels = sorted(live.channels.values(), key=_sort_key(sort, live))
+    channels = sorted(live.channels.values(), key=_sort_key(sort))
     rows = [
         [
             c.name,
@@ -185,22 +190,12 @@ def render(
         ]
         for b in sorted(live.bridges.values(), key=lambda b: b.bridge_id)
     ]
-    lines.append("")
-    lines.extend(
-        "  ".join(cells).rstrip()
-        for cells in _table(
-            "Bridges", ["BRIDGE", "TYPE", "TECHNOLOGY", "CHANNELS"], bridge_rows, width
-        )
-    )
+    lines += _section("Bridges", ["BRIDGE", "TYPE", "TECHNOLOGY", "CHANNELS"], bridge_rows, width)
     call_rows = [
         [c.linkedid, str(len(c.channels)), ", ".join(sorted(names.get(u, u) for u in c.channels))]
         for c in sorted(live.calls.values(), key=lambda c: c.linkedid)
     ]
-    lines.append("")
-    lines.extend(
-        "  ".join(cells).rstrip()
-        for cells in _table("Calls", ["LINKEDID", "N", "CHANNELS"], call_rows, width)
-    )
+    lines += _section("Calls", ["LINKEDID", "N", "CHANNELS"], call_rows, width)
     queue_rows = []
     for queue in sorted(live.queues.values(), key=lambda q: q.name):
         waiting = ", ".join(f"{c.channel} {int(now - c.joined)}s" for c in queue.callers)
@@ -214,13 +209,8 @@ def render(
             if member.in_call:
                 flags.append("in call")
             queue_rows.append(["", "", "", member.interface, ", ".join(flags)])
-    lines.append("")
-    lines.extend(
-        "  ".join(cells).rstrip()
-        for cells in _table(
-            "Queues", ["QUEUE", "STRATEGY", "WAITING", "MEMBER", "STATE"], queue_rows, width
-        )
-    )
+    headers = ["QUEUE", "STRATEGY", "WAITING", "MEMBER", "STATE"]
+    lines += _section("Queues", headers, queue_rows, width)
     if not colour:
         lines = [_fit(line, width) for line in lines]
     if height is not None and len(lines) > height:
