@@ -448,3 +448,90 @@ def test_values_are_immutable_and_changes_carry_before_and_after():
     assert updated.old is added.new and updated.new.state == "Up"
     with pytest.raises(AttributeError):
         updated.new.state = "Down"
+
+
+def snap(prefix: str, name: str, uniqueid: str, linkedid: str, state: str = "Up") -> dict:
+    return {
+        f"{prefix}Channel": name,
+        f"{prefix}ChannelStateDesc": state,
+        f"{prefix}Uniqueid": uniqueid,
+        f"{prefix}Linkedid": linkedid,
+    }
+
+
+def test_dial_peers_local_halves_merge_and_attended_transfer():
+    model = LiveModel()
+    apply = lambda **h: model.apply(Event.from_headers(h))  # noqa: E731
+    apply(Event="Newchannel", **snap("", "PJSIP/a-1", "1.1", "1.1"))
+    apply(
+        Event="DialBegin",
+        **snap("", "PJSIP/a-1", "1.1", "1.1"),
+        **snap("Dest", "PJSIP/b-2", "1.2", "1.1", "Down"),
+    )
+    assert model.channels["1.1"].dial_peers == {"1.2"} and model.channels["1.2"].dial_peers == {
+        "1.1"
+    }
+    apply(
+        Event="DialEnd",
+        **snap("", "PJSIP/a-1", "1.1", "1.1"),
+        **snap("Dest", "PJSIP/b-2", "1.2", "1.1"),
+        DialStatus="ANSWER",
+    )
+    assert not model.channels["1.1"].dial_peers and model.channels["1.2"].dial_status == "ANSWER"
+    apply(
+        Event="LocalBridge",
+        **snap("LocalOne", "Local/x@c-1;1", "1.3", "1.3"),
+        **snap("LocalTwo", "Local/x@c-1;2", "1.4", "1.3"),
+    )
+    assert model.channels["1.3"].local_peer == "1.4" and model.channels["1.4"].local_peer == "1.3"
+    for bridge, uniqueid in (("b1", "1.1"), ("b1", "1.2"), ("b2", "1.3")):
+        apply(Event="BridgeEnter", BridgeUniqueid=bridge, BridgeType="basic", Uniqueid=uniqueid)
+    apply(Event="BridgeMerge", FromBridgeUniqueid="b2", ToBridgeUniqueid="b1")
+    assert (
+        model.bridges["b1"].channels == {"1.1", "1.2", "1.3"} and not model.bridges["b2"].channels
+    )
+    apply(
+        Event="AttendedTransfer",
+        Result="Success",
+        **snap("OrigTransferer", "PJSIP/a-1", "1.1", "1.1"),
+        **snap("SecondTransferer", "Local/x@c-1;1", "1.3", "1.3"),
+        **snap("TransferTarget", "Local/x@c-1;2", "1.4", "1.3"),
+        DestType="Bridge",
+    )
+    (transfer,) = model.transfers
+    assert (transfer.kind, transfer.result, transfer.transferer, transfer.target) == (
+        "attended",
+        "Success",
+        "1.1",
+        "1.4",
+    )
+    apply(Event="Hangup", Uniqueid="1.4")
+    assert model.channels["1.3"].local_peer is None
+
+
+def test_queue_callers_keep_queue_order_and_renumber_on_leave():
+    model = LiveModel(clock=lambda: 50.0)
+    for position, uniqueid in enumerate(("1.1", "1.2", "1.3"), 1):
+        model.apply(
+            Event.from_headers(
+                Event="QueueCallerJoin",
+                Queue="q",
+                Position=str(position),
+                **snap("", f"PJSIP/{uniqueid}", uniqueid, uniqueid),
+            )
+        )
+    # A priority caller goes in at position 1.
+    model.apply(
+        Event.from_headers(
+            Event="QueueCallerJoin", Queue="q", Position="1", **snap("", "PJSIP/vip", "1.9", "1.9")
+        )
+    )
+    assert [c.uniqueid for c in model.queues["q"].callers] == ["1.9", "1.1", "1.2", "1.3"]
+    model.apply(
+        Event.from_headers(Event="QueueCallerAbandon", Queue="q", Uniqueid="1.1", Position="2")
+    )
+    queue = model.queues["q"]
+    assert queue.position("1.2") == 2 and queue.position("1.1") is None
+    model.apply(Event.from_headers(Event="Hangup", Uniqueid="1.3"))
+    assert [c.uniqueid for c in model.queues["q"].callers] == ["1.9", "1.2"]
+    assert model.queues["q"].callers[0].joined == 50.0
