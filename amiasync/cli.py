@@ -16,6 +16,8 @@ Subcommands:
     ``--from-env`` is given).
 ``agi-serve MODULE[:APP]``
     Serve a :class:`~amiasync.agi.FastAGIServer` (from :mod:`amiasync.agi.cli`).
+``top``
+    A live view of channels, bridges, calls and queues (:mod:`amiasync.live.top`).
 
 More subcommands come from the modules listed in :data:`SUBCOMMAND_MODULES`.
 
@@ -874,7 +876,7 @@ Runner = Callable[..., Coroutine[Any, Any, int]]
 #: parents=[parent], ...)`` (or without ``parents`` if it makes no client
 #: connection) and ``set_defaults(run=RUNNER, client=True or False)``. Add a
 #: subcommand with one line here.
-SUBCOMMAND_MODULES: list[str] = ["amiasync.agi.cli"]
+SUBCOMMAND_MODULES: list[str] = ["amiasync.agi.cli", "amiasync.live.top"]
 
 
 def _add_events(commands: Any, parent: argparse.ArgumentParser) -> None:

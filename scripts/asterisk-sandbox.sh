@@ -56,6 +56,7 @@ validate_settings() {
         [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, got '${!v}'"
     done
     [[ $AMI_PORT != "$AMI_TLS_PORT" ]] || die "AMI_PORT and AMI_TLS_PORT must differ"
+    validate_sip_settings
     [[ $SANDBOX_DIR != / && $SANDBOX_DIR == /*/* ]] || die "refusing AMI_SANDBOX_DIR=$SANDBOX_DIR"
 }
 
@@ -425,6 +426,108 @@ exten => async,1,Answer()
 EOF
 }
 
+# ---------------------------------------------------------------- SIP (issue 15: live state)
+# PJSIP on loopback for real calls from sipp (Debian's sip-tester package):
+# a sipp UAC calls endpoint `uac`, the dialplan Dials endpoint `uas` (a sipp
+# UAS), so each call has two channels and a bridge; `agent` (the same sipp
+# UAS) is the member of queue `support`. No media: direct_media off, RTP on
+# 127.0.0.1 in a short port range, sipp sends none. Every port is configurable:
+# AMI_SIP_PORT (Asterisk's transport, 45060), AMI_SIPP_UAS_PORT (45062),
+# AMI_RTP_START / AMI_RTP_END (45100-45199). The tests start sipp themselves.
+AMI_SIP_PORT=${AMI_SIP_PORT:-45060}
+AMI_SIPP_UAS_PORT=${AMI_SIPP_UAS_PORT:-45062}
+AMI_RTP_START=${AMI_RTP_START:-45100}
+AMI_RTP_END=${AMI_RTP_END:-45199}
+
+validate_sip_settings() {
+    local v
+    for v in AMI_SIP_PORT AMI_SIPP_UAS_PORT AMI_RTP_START AMI_RTP_END; do
+        [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, got '${!v}'"
+    done
+    ((AMI_RTP_START < AMI_RTP_END)) || die "AMI_RTP_START must be below AMI_RTP_END"
+}
+
+write_sip_config() {
+    local etc=$SANDBOX_DIR/etc/asterisk
+    say "writing PJSIP config (SIP 127.0.0.1:$AMI_SIP_PORT, sipp UAS :$AMI_SIPP_UAS_PORT, RTP $AMI_RTP_START-$AMI_RTP_END)"
+    cat >"$etc/rtp.conf" <<EOF
+[general]
+rtpstart = $AMI_RTP_START
+rtpend = $AMI_RTP_END
+EOF
+    # identify_by=username: the sipp UAC says From: uac; both sipps share 127.0.0.1.
+    cat >"$etc/pjsip.conf" <<EOF
+[global]
+type = global
+user_agent = amiasync-sandbox
+
+[transport-udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:$AMI_SIP_PORT
+
+[endpoint-defaults](!)
+type = endpoint
+transport = transport-udp
+context = live
+disallow = all
+allow = ulaw
+direct_media = no
+media_address = 127.0.0.1
+bind_rtp_to_media_address = yes
+rtp_timeout = 0
+identify_by = username
+send_pai = no
+
+[uac](endpoint-defaults)
+aors = uac
+
+[uac]
+type = aor
+max_contacts = 1
+
+[uas](endpoint-defaults)
+aors = uas
+
+[uas]
+type = aor
+contact = sip:uas@127.0.0.1:$AMI_SIPP_UAS_PORT
+
+[agent](endpoint-defaults)
+aors = agent
+
+[agent]
+type = aor
+contact = sip:agent@127.0.0.1:$AMI_SIPP_UAS_PORT
+EOF
+    cat >>"$etc/extensions.conf" <<'EOF'
+
+; issue 15 (live state): calls from the sipp UAC land here.
+[live]
+; Two channels and a bridge: sipp UAC -> Dial -> sipp UAS.
+exten => call,1,Dial(PJSIP/uas,10)
+ same => n,Hangup()
+; A caller for queue `support` (member PJSIP/agent, also the sipp UAS).
+exten => queue,1,Answer()
+ same => n,Queue(support,,,,120)
+ same => n,Hangup()
+; Answered and kept in Wait: a call that stays up on its own.
+exten => wait,1,Answer()
+ same => n,Wait(120)
+ same => n,Hangup()
+EOF
+    cat >>"$etc/queues.conf" <<'EOF'
+
+[support]
+strategy = ringall
+timeout = 15
+retry = 1
+ringinuse = no
+autopause = no
+member => PJSIP/agent,0,agent,PJSIP/agent
+EOF
+}
+
 # ---------------------------------------------------------------- process
 
 # The Asterisk server's PID, if it runs: the process whose root is our chroot and
@@ -585,6 +688,7 @@ cmd_up() {
     ensure_mounts
     ensure_cert
     write_config
+    write_sip_config
     if pid=$(server_pid) && [[ $(proc_state "$pid") != T ]] && ami_banner >/dev/null; then
         say "asterisk already running (pid $pid); reloading config"
         rx "core reload" >/dev/null
@@ -642,6 +746,10 @@ cmd_env() {
     printf 'export %s=%q\n' AMI_TLS_CAFILE "$CERT" AMI_SANDBOX_ROOT "$SANDBOX_DIR" AMI_SANDBOX_SCRIPT "$SCRIPT_PATH"
     # issue 16: the XML the catalogue tests check against, wherever the chroot lives.
     printf 'export %s=%q\n' AMI_ASTERISK_XML "$SANDBOX_DIR/usr/share/asterisk/documentation/core-en_US.xml"
+    # issue 15: SIP
+    for name in AMI_SIP_PORT AMI_SIPP_UAS_PORT AMI_RTP_START AMI_RTP_END; do
+        printf 'export %s=%q\n' "$name" "${!name}"
+    done
 }
 
 cmd_pid() {

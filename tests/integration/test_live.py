@@ -1,0 +1,398 @@
+"""LiveState against the real Asterisk with real SIP calls (sipp on loopback).
+
+How a checkpoint compares the model with the truth while calls come and go:
+read CoreShowChannels and BridgeList (and go on only when they agree with each
+other, see ``Truth.read``), pass a fence (a global variable we set and wait to
+see set: every channel event Asterisk published before it has reached us, see
+``Truth.fence``), read them again. When both reads agree, the truth did not
+move in between, so the model must equal it exactly; a third read after the
+comparison makes sure the truth was still the same (otherwise the checkpoint
+is taken again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import signal
+import time
+
+import pytest
+
+import amiasync
+from amiasync import Action
+from amiasync.connection import ConnectionState
+from amiasync.live import LiveState
+
+from .conftest import Target, require
+from .sipp_traffic import Sipp
+
+pytestmark = pytest.mark.integration
+
+_fences = itertools.count(1)
+SIP_CHANNEL = re.compile(r"(PJSIP/(uac|uas|agent)|Local/call@live)-")
+
+
+async def hang_up_sip_calls(asterisk: Target) -> None:
+    """Hang up what an earlier, interrupted run left (RTP ports are few)."""
+    async with asterisk.connect() as manager:
+        for _ in range(100):
+            listed = await manager.send_action(Action("CoreShowChannels"), timeout=30)
+            left = [i["Channel"] for i in listed.events if SIP_CHANNEL.match(i["Channel"])]
+            if not left:
+                return
+            for name in left:
+                await manager.send_action(Action("Hangup", Channel=name))
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def sipp(asterisk: Target):
+    require(Sipp().binary is not None, "sipp is not installed (apt-get install sip-tester)")
+    await hang_up_sip_calls(asterisk)
+    traffic = Sipp()
+    await traffic.start_uas()
+    try:
+        yield traffic
+    finally:
+        await traffic.stop()
+        await hang_up_sip_calls(asterisk)
+
+
+class Truth:
+    def __init__(self, manager: amiasync.Manager) -> None:
+        self.manager = manager
+        self._fence: dict[str, asyncio.Future[None]] = {}
+        manager.register_callback("VarSet", self._on_varset)
+
+    def _on_varset(self, event, manager) -> None:
+        if event.get("Variable") != "AMIASYNC_FENCE":
+            return
+        waiter = self._fence.pop(event.get("Value", ""), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def fence(self) -> None:
+        """Every channel event Asterisk published before this call has been received.
+
+        The fence is a global variable's VarSet: Asterisk publishes it on the
+        all-channels topic (``ast_channel_publish_varset`` with no channel),
+        the one the manager turns into Newchannel, Hangup, BridgeEnter...
+        events, in order. (A UserEvent travels another topic and can overtake
+        them when Asterisk is busy.)
+        """
+        token = f"f{next(_fences)}"
+        waiter = asyncio.get_running_loop().create_future()
+        self._fence[token] = waiter
+        await self.manager.send_action(
+            Action("Setvar", Variable="AMIASYNC_FENCE", Value=token), check=True
+        )
+        await asyncio.wait_for(waiter, 10)
+
+    async def read(self) -> tuple[frozenset[str], dict[str, int]] | None:
+        """CoreShowChannels' Uniqueids and BridgeList's bridges, or None when they disagree.
+
+        They disagree while a bridge dissolves: Asterisk unlinks it from the
+        list BridgeList walks at once (``main/bridge.c``,
+        ``bridge_base_dissolving``), but the channel still in it reports its
+        BridgeId until it has left (a Dial bridge whose caller hung up, while
+        the callee's BYE is answered). The model follows the channels' events
+        then, so such a moment is no checkpoint.
+        """
+        channels, bridges = await asyncio.gather(
+            self.manager.send_action(Action("CoreShowChannels"), timeout=30, check=True),
+            self.manager.send_action(Action("BridgeList"), timeout=30, check=True),
+        )
+        listed = {item["BridgeUniqueid"]: int(item["BridgeNumChannels"]) for item in bridges.events}
+        if any(item["BridgeId"] not in listed for item in channels.events if item["BridgeId"]):
+            return None
+        return frozenset(item["Uniqueid"] for item in channels.events), listed
+
+    async def queue(self, name: str) -> tuple[dict[str, tuple[bool, bool, int]], list[str]]:
+        response = await self.manager.send_action(
+            Action("QueueStatus", Queue=name), timeout=30, check=True
+        )
+        members = {
+            item["Location"]: (item["Paused"] == "1", item["InCall"] == "1", int(item["Status"]))
+            for item in response.events
+            if item.event_name == "QueueMember"
+        }
+        callers = [
+            item["Uniqueid"]
+            for item in sorted(
+                (i for i in response.events if i.event_name == "QueueEntry"),
+                key=lambda i: int(i["Position"]),
+            )
+        ]
+        return members, callers
+
+
+def model_view(live: LiveState) -> tuple[frozenset[str], dict[str, int]]:
+    return (
+        frozenset(live.channels),
+        {bridge_id: len(bridge.channels) for bridge_id, bridge in live.bridges.items()},
+    )
+
+
+async def explain(truth: Truth, live: LiveState) -> str:
+    """What Asterisk says of the channels in bridges it does not list (for a failure)."""
+    read = await truth.read()
+    bridges = read[1] if read is not None else {}
+    listed = await truth.manager.send_action(Action("CoreShowChannels"), timeout=30)
+    items = {item["Uniqueid"]: item for item in listed.events}
+    lines = []
+    for bridge in live.bridges.values():
+        if bridge.bridge_id in bridges:
+            continue
+        for uniqueid in bridge.channels:
+            item = items.get(uniqueid)
+            lines.append(
+                f"\n{bridge.bridge_id}: {live.channels[uniqueid]}"
+                f"\n  Asterisk: {dict(item) if item is not None else None}"
+            )
+    return "".join(lines)
+
+
+async def checkpoint(truth: Truth, live: LiveState, attempts: int = 200):
+    """The model equals CoreShowChannels and BridgeList (see the module docstring)."""
+    last = None
+    for _ in range(attempts):
+        first = await truth.read()
+        await truth.fence()
+        second = await truth.read()
+        if first is None or first != second:
+            continue
+        await truth.fence()
+        seen = model_view(live)
+        third = await truth.read()
+        if third != second:
+            continue
+        last = (seen, second)
+        assert live.is_synced
+        assert seen == second, f"model {seen} != Asterisk {second}" + await explain(truth, live)
+        return second
+    raise AssertionError(f"Asterisk never held still for a checkpoint ({last})")
+
+
+async def test_200_calls_at_25_per_second_checkpoints_then_empty(asterisk, sipp):
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        truth = Truth(manager)
+        await live.synced(timeout=30)
+        await checkpoint(truth, live)
+        full_checkpoints = 0
+        peak = 0
+        # Ten waves of 20 calls at 25 calls/s: the sandbox's 100 RTP ports
+        # hold about 25 calls at once. Each call: sipp -> Asterisk -> Dial ->
+        # sipp, two channels and a bridge, up for 2.5 s.
+        for _ in range(10):
+            wave = await sipp.calls("call", count=20, rate=25, hold_ms=2500)
+            while wave.returncode is None:
+                channels, bridges = await checkpoint(truth, live)
+                if len(channels) >= 10:
+                    full_checkpoints += 1
+                    peak = max(peak, len(channels))
+                    for bridge in live.bridges.values():
+                        # 0 or 1 while a call's bridge is set up (BridgeList agrees).
+                        assert len(bridge.channels) <= 2
+                        assert all(
+                            live.channels[u].bridge_id == bridge.bridge_id for u in bridge.channels
+                        )
+                    for call in live.calls.values():
+                        assert all(
+                            live.channels[u].linkedid == call.linkedid for u in call.channels
+                        )
+                await asyncio.sleep(0.3)
+            assert await sipp.finish(wave) == 0
+        print(f"\n200 calls: {full_checkpoints} checkpoints with >= 10 channels, peak {peak}")
+        assert full_checkpoints >= 5, full_checkpoints
+        assert peak >= 30, peak
+        # Everything ends: once Asterisk has no channel left, neither has the model.
+        for _ in range(100):
+            channels, bridges = await checkpoint(truth, live)
+            if not channels and not bridges:
+                break
+            await asyncio.sleep(0.1)
+        assert not live.channels and not live.bridges and not live.calls
+
+
+async def test_started_in_the_middle_of_traffic_it_converges(asterisk, sipp):
+    async with asterisk.connect() as manager:
+        truth = Truth(manager)
+        wave = await sipp.calls("call", count=20, rate=25, hold_ms=3000)
+        await asyncio.sleep(0.4)  # calls are being set up right now
+        async with asterisk.connect() as second, LiveState(second) as live:
+            await live.synced(timeout=30)
+            channels, _ = await checkpoint(truth, live)
+            assert len(channels) >= 10
+            assert await sipp.finish(wave) == 0
+            channels, _ = await checkpoint(truth, live)
+
+
+async def test_kill_9_mid_call_and_restart_resyncs_within_2_s(asterisk, sipp):
+    require(asterisk.has_sandbox, "needs the project's sandbox to kill Asterisk")
+    manager = await asterisk.connect(reconnect=True)
+    reconnected: asyncio.Queue[float] = asyncio.Queue()
+    manager.register_state_callback(
+        lambda state, m: (
+            state is ConnectionState.RECONNECTED and reconnected.put_nowait(time.monotonic())
+        )
+    )
+    try:
+        async with LiveState(manager) as live:
+            truth = Truth(manager)
+            await live.synced(timeout=30)
+            wave = await sipp.calls("call", count=10, rate=25, hold_ms=60_000)
+            for _ in range(300):
+                if len(live.bridges) == 10 and all(
+                    len(b.channels) == 2 for b in live.bridges.values()
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            channels, _ = await checkpoint(truth, live)
+            assert len(channels) == 20
+            before = set(live.channels)
+
+            removed: set[str] = set()
+            changes = live.changes()
+            pid = int(await asterisk.sandbox("pid"))
+            os.kill(pid, signal.SIGKILL)
+            for _ in range(200):
+                if not live.is_synced:
+                    break
+                await asyncio.sleep(0.01)
+            assert not live.is_synced  # stale from the moment the link drops
+            await asterisk.sandbox("start-bg")
+            back_at = await asyncio.wait_for(reconnected.get(), 60)
+            await live.synced(timeout=max(0.1, back_at + 2.0 - time.monotonic()))
+            synced_after = time.monotonic() - back_at
+            print(f"\nkill -9: synced {synced_after:.3f} s after RECONNECTED")
+            assert synced_after < 2.0, synced_after
+            while changes.qsize():
+                change = await changes.__anext__()
+                if change.kind == "removed" and change.entity == "channel":
+                    removed.add(change.key)
+            assert before <= removed  # every channel of the dead Asterisk went away
+            await checkpoint(truth, live)
+            assert not before & set(live.channels)
+            wave.kill()
+
+            # The new Asterisk's calls are tracked too.
+            await asyncio.sleep(1.0)  # PJSIP and the dialplan load after AMI logins
+            wave = await sipp.calls("call", count=5, rate=25, hold_ms=3000)
+            for _ in range(200):
+                if len(live.channels) >= 10:
+                    break
+                await asyncio.sleep(0.05)
+            channels, _ = await checkpoint(truth, live)
+            assert len(channels) == 10
+            assert await sipp.finish(wave) == 0
+    finally:
+        await manager.close()
+
+
+async def wait_queue(truth: Truth, live: LiveState, want) -> None:
+    """Until QueueStatus shows ``want(members, callers)``; then the model must agree."""
+    for _ in range(300):
+        members, callers = await truth.queue("support")
+        if want(members, callers):
+            await truth.fence()
+            again = await truth.queue("support")
+            if again != (members, callers):
+                continue
+            queue = live.queues["support"]
+            model = {
+                interface: (m.paused, m.in_call, m.status) for interface, m in queue.members.items()
+            }
+            assert model == members
+            assert [c.uniqueid for c in queue.callers] == callers
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"QueueStatus never showed what was expected: {members} {callers}")
+
+
+async def test_queue_member_pause_waiting_caller_and_in_call(asterisk, sipp):
+    agent = "PJSIP/agent"
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        truth = Truth(manager)
+        await live.synced(timeout=30)
+        pause = Action("QueuePause", Queue="support", Interface=agent, Paused="true", Reason="x")
+        await manager.send_action(pause, check=True)
+        try:
+            await wait_queue(truth, live, lambda m, c: m[agent][0])
+            assert live.queues["support"].members[agent].paused_reason == "x"
+            call = await sipp.calls("queue", count=1, rate=1, hold_ms=4000)
+            await wait_queue(truth, live, lambda m, c: len(c) == 1)
+            waiting = live.queues["support"].callers[0]
+            assert live.queues["support"].position(waiting.uniqueid) == 1
+            unpause = Action("QueuePause", Queue="support", Interface=agent, Paused="false")
+            await manager.send_action(unpause, check=True)
+            await wait_queue(truth, live, lambda m, c: m[agent][1] and not c)
+            assert await sipp.finish(call) == 0
+            await wait_queue(truth, live, lambda m, c: not m[agent][1] and m[agent][2] == 1)
+        finally:
+            unpause = Action("QueuePause", Queue="support", Interface=agent, Paused="false")
+            await manager.send_action(unpause)
+
+
+async def test_hold_and_unhold_from_the_phone(asterisk, sipp):
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        await live.synced(timeout=30)
+        changes = live.changes()
+        call = await sipp.calls("call", count=1, rate=1, hold_ms=1500, scenario="uac-hold.xml")
+        held: list[bool] = []
+        async for change in changes:
+            if change.kind != "updated" or change.entity != "channel":
+                continue
+            if change.old.on_hold != change.new.on_hold:
+                held.append(change.new.on_hold)
+                if len(held) == 2:
+                    break
+        assert held == [True, False]
+        assert await sipp.finish(call) == 0
+
+
+async def test_blind_transfer_of_a_real_call(asterisk, sipp):
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        truth = Truth(manager)
+        await live.synced(timeout=30)
+        # Local/call@live;2 dials the sipp UAS (a bridge with PJSIP/uas); ;1 waits.
+        result = await manager.originate(
+            Action(
+                "Originate", Channel="Local/call@live", Context="live", Exten="wait", Priority="1"
+            )
+        )
+        assert result.success
+        for _ in range(200):
+            bridged = [
+                c for c in live.channels.values() if c.name.startswith("PJSIP/uas") and c.bridge_id
+            ]
+            if bridged:
+                break
+            await asyncio.sleep(0.05)
+        (uas,) = bridged
+        await checkpoint(truth, live)
+        response = await manager.send_action(
+            Action("BlindTransfer", Channel=uas.name, Context="live", Exten="wait")
+        )
+        assert response.success, response
+        for _ in range(200):
+            if live.model.transfers and uas.uniqueid not in live.channels:
+                break
+            await asyncio.sleep(0.05)
+        transfer = live.model.transfers[-1]
+        assert (transfer.kind, transfer.transferer, transfer.target) == (
+            "blind",
+            uas.uniqueid,
+            "wait@live",
+        )
+        await checkpoint(truth, live)
+        for channel in list(live.channels.values()):
+            if channel.linkedid == uas.linkedid:
+                await manager.send_action(Action("Hangup", Channel=channel.name))
+        for _ in range(200):
+            if not any(c.linkedid == uas.linkedid for c in live.channels.values()):
+                break
+            await asyncio.sleep(0.05)
+        await checkpoint(truth, live)
