@@ -25,11 +25,13 @@ from .exceptions import (
     ProtocolError,
 )
 from .message import Action, Event, Message, Response
+from .pool import ManagerPool
 
 __all__ = [
     "__version__",
     "Manager",
     "connect",
+    "ManagerPool",
     "DEFAULT_PORT",
     "Action",
     "Event",

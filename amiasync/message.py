@@ -380,7 +380,16 @@ class Message(Mapping[str, str]):
     valid UTF-8 (see :mod:`amiasync.frames`).
     """
 
-    __slots__ = ("_first", "_folded", "_pairs", "_scans", "_text", "raw")
+    __slots__ = ("_first", "_folded", "_pairs", "_scans", "_server", "_text", "raw")
+
+    @property
+    def server(self) -> str | None:
+        """The name of the PBX this message came from (set by ManagerPool and the bridge)."""
+        return getattr(self, "_server", None)
+
+    @server.setter
+    def server(self, name: str | None) -> None:
+        self._server = name
 
     #: What the message is, for routing without isinstance (slow on ABCs):
     #: "message", "response" or "event"; compared by identity.
