@@ -832,6 +832,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("AMI_SECRET", "secret"),
         help="the secret (prefer the AMI_SECRET environment variable)",
     )
+    # The Redis bridge lives in its own package (issue 13); it imports redis-py only when run.
+    from .bridge.cli import add_bridge_command
+
+    add_bridge_command(commands)
     return parser
 
 
@@ -846,6 +850,10 @@ def _setup_logging(verbose: int) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     out = sys.stdout
+    if getattr(args, "run", None) is not None:
+        # A subcommand registered by another module (``amiasync bridge``).
+        code: int = args.run(args)
+        return code
     if args.command == "demo":
         from .demo import run_demo
 
