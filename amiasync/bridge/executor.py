@@ -141,6 +141,18 @@ class ActionExecutor:
             await self._retrying("heartbeat", lambda: self.redis.set(key, "1", px=ttl))
             await asyncio.sleep(self.heartbeat / 3)
 
+    async def prepare(self) -> None:
+        """Create the consumer groups now (requests appended from then on are served).
+
+        :meth:`run` creates them too, retrying while Redis is down; call this
+        first to know that a request sent after it returns will be seen.
+
+        Raises:
+            redis.exceptions.RedisError: Redis is down or refused.
+        """
+        for server in self.managers:
+            await self._create_group(server)
+
     async def _create_group(self, server: str) -> None:
         try:
             await self.redis.xgroup_create(
@@ -231,8 +243,11 @@ class ActionExecutor:
         else:
             self.executed += 1
             try:
+                # A little less than the requester waits, so that an
+                # "unknown" reaches it before its own timeout.
+                left = expires - time.time()
                 response = await manager.send_action(
-                    action, timeout=max(0.01, expires - time.time())
+                    action, timeout=max(0.01, left - min(0.5, left * 0.2))
                 )
             except InvalidAction as exc:
                 reply = {**refusal, "reason": "invalid", "error": str(exc)}

@@ -29,7 +29,7 @@ from ..message import Event
 from ..pool import ManagerPool, ServerConfig
 from .appender import EventBuffer, StreamWriter
 from .executor import ActionExecutor
-from .format import encode_pairs, import_redis
+from .format import encode_pairs, import_redis, redis_errors
 
 __all__ = ["Bridge", "ServerStats"]
 
@@ -118,6 +118,10 @@ class Bridge:
         self._stopped = asyncio.Event()
         self._tasks = [asyncio.ensure_future(w.run()) for w in self.writers.values()]
         if self.executor is not None:
+            try:
+                await self.executor.prepare()
+            except redis_errors() as exc:
+                log.warning("Redis is not answering (%s); serving actions once it is", exc)
             self._tasks.append(asyncio.ensure_future(self.executor.run()))
         await self.pool.start(timeout)
 
