@@ -108,11 +108,8 @@ class EventBuffer:
         entries.append((name, headers, stamp))
         self._last = stamp
         self.accepted += 1
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        if self._waiter is not None:
+            self.wake()
         return True
 
     def link_lost(self) -> None:
@@ -151,10 +148,14 @@ class EventBuffer:
         self._gap = None
         self._last = stamp
         self.gaps += 1
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-            self._waiter = None
+        self.wake()
         return True
+
+    def wake(self) -> None:
+        """Wake :meth:`wait_for_entries` even though nothing was added."""
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def wait_for_entries(self) -> None:
         """Wait until the buffer holds something."""
@@ -201,29 +202,35 @@ class StreamWriter:
         self.last_error: str | None = None
         self._script = redis.register_script(APPEND_BATCH)
         self._token_prefix = secrets.token_hex(6)
+        self._stopping = False
         self._batches = 0
 
     async def run(self) -> None:
-        """Write batches for ever (cancel to stop; see :meth:`flush`)."""
-        while True:
+        """Write batches until :meth:`stop`, then return (what is left: :meth:`flush`)."""
+        self._stopping = False
+        while not self._stopping:
             await self.buffer.wait_for_entries()
             await self._write_batch()
+
+    def stop(self) -> None:
+        """Make :meth:`run` return after the batch in hand (no Redis call is cancelled)."""
+        self._stopping = True
+        self.buffer.wake()
 
     async def flush(self, timeout: float) -> bool:
         """Write everything buffered, for up to ``timeout`` seconds; True if the buffer emptied."""
         deadline = time.monotonic() + timeout
         while self.buffer.entries and time.monotonic() < deadline:
-            try:
-                await asyncio.wait_for(self._write_batch(), max(0.01, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
+            if not await self._write_batch(deadline):
                 break
         return not self.buffer.entries
 
-    async def _write_batch(self) -> None:
+    async def _write_batch(self, deadline: float | None = None) -> bool:
+        """Write the oldest entries, retrying; False if ``deadline`` (monotonic) came first."""
         entries = self.buffer.entries
         count = min(len(entries), self.batch_size)
         if not count:
-            return
+            return True
         self._batches += 1
         token = f"{self._token_prefix}:{self._batches}"
         args: list[str] = [
@@ -242,6 +249,10 @@ class StreamWriter:
                 if self.last_error is None:
                     log.warning("%s: Redis write failed, retrying: %s", self.buffer.stream, exc)
                 self.last_error = str(exc)
+                if deadline is not None and time.monotonic() + delay > deadline:
+                    return False
+                if deadline is None and self._stopping:
+                    return False  # stop() while Redis is down: flush() takes over
                 await asyncio.sleep(delay * random.uniform(0.8, 1.0))
                 delay = min(delay * 2, self.retry_max_delay)
                 continue
@@ -253,3 +264,4 @@ class StreamWriter:
         for _ in range(count):
             entries.popleft()
         self.written += count
+        return True

@@ -30,7 +30,14 @@ from collections.abc import Iterable
 from typing import Any, Callable
 
 from ..message import Event
-from .format import EVENTS_PREFIX, event_from_fields, events_stream, redis_errors, text_fields
+from .format import (
+    EVENTS_PREFIX,
+    client_from_url,
+    event_from_fields,
+    events_stream,
+    redis_errors,
+    text_fields,
+)
 
 __all__ = ["EventConsumer", "Delivery", "EventHandler", "dead_letter_stream"]
 
@@ -102,9 +109,7 @@ class EventConsumer:
         discover_interval: float = 5.0,
     ) -> None:
         if isinstance(redis, str):
-            from .format import import_redis
-
-            self.redis = import_redis().from_url(redis)
+            self.redis = client_from_url(redis)
             self._owns_client = True
         else:
             self.redis = redis
@@ -122,17 +127,24 @@ class EventConsumer:
         self._fixed = None if servers is None else [events_stream(s) for s in servers]
         self._streams: list[str] = []
         self._is_async = inspect.iscoroutinefunction(handler)
+        self._stopping = False
         self.handled = 0
         self.failed = 0
         self.claimed = 0
         self.dead = 0
 
     async def run(self) -> None:
-        """Consume for ever (cancel to stop); Redis errors are retried with backoff."""
+        """Consume until :meth:`stop`; Redis errors are retried with backoff.
+
+        Stopping with :meth:`stop` lets the batch in hand finish and be
+        acknowledged (within ``block`` seconds when idle); cancelling the
+        task works too, and leaves what was not acknowledged pending.
+        """
         loop = asyncio.get_running_loop()
         next_claim = next_discovery = 0.0
         delay = 0.05
-        while True:
+        self._stopping = False
+        while not self._stopping:
             try:
                 now = loop.time()
                 if now >= next_discovery:
@@ -152,6 +164,10 @@ class EventConsumer:
                 log.warning("consumer %s: Redis failed (%s); retrying", self.consumer, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    def stop(self) -> None:
+        """Make :meth:`run` return after the batch in hand."""
+        self._stopping = True
 
     async def _discover(self, first: bool) -> None:
         if self._fixed is not None:

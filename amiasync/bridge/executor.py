@@ -112,34 +112,53 @@ class ActionExecutor:
         self._abandon = redis.register_script(ABANDON_ACTION)
         self._handling: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
 
     async def run(self) -> None:
-        """Read and run requests for ever (cancel to stop)."""
+        """Read and run requests until :meth:`stop`."""
         loops = [self._heartbeat_loop(), self._recover_loop()]
         loops += [self._read_loop(server) for server in self.managers]
-        try:
-            await asyncio.gather(*loops)
-        finally:
-            for task in list(self._tasks):
-                task.cancel()
+        for outcome in await asyncio.gather(*loops, return_exceptions=True):
+            if isinstance(outcome, BaseException) and not self._stop.is_set():
+                log.error("actions: a loop failed", exc_info=outcome)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop reading requests; wait up to ``timeout`` s for the actions in flight.
+
+        The read loops end within one XREADGROUP block (1 s); no Redis call is
+        cancelled. An action still in flight after ``timeout`` is cancelled:
+        its record stays, and a bridge's recovery answers ``unknown`` for it.
+        """
+        self._stop.set()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
 
     async def _retrying(self, what: str, step: Any) -> Any:
-        """Await ``step()`` until Redis answers, with capped backoff."""
+        """Await ``step()`` until Redis answers, with capped backoff (not once stopping)."""
         delay = 0.05
         while True:
             try:
                 return await step()
             except redis_errors() as exc:
+                if self._stop.is_set():
+                    raise
                 log.warning("actions: %s failed (%s); retrying in %.2f s", what, exc, delay)
-                await asyncio.sleep(delay)
+                await self._pause(delay)
                 delay = min(delay * 2, 2.0)
 
     async def _heartbeat_loop(self) -> None:
         key = ALIVE_PREFIX + self.bridge_id
         ttl = max(1, int(self.heartbeat * 1000))
-        while True:
-            await self._retrying("heartbeat", lambda: self.redis.set(key, "1", px=ttl))
-            await asyncio.sleep(self.heartbeat / 3)
+        while not self._stop.is_set():
+            with contextlib.suppress(*redis_errors()):
+                await self._retrying("heartbeat", lambda: self.redis.set(key, "1", px=ttl))
+            await self._pause(self.heartbeat / 3)
 
     async def prepare(self) -> None:
         """Create the consumer groups now (requests appended from then on are served).
@@ -164,8 +183,9 @@ class ActionExecutor:
 
     async def _read_loop(self, server: str) -> None:
         group = group_name(server)
-        await self._retrying("creating the group", lambda: self._create_group(server))
-        while True:
+        with contextlib.suppress(*redis_errors()):
+            await self._retrying("creating the group", lambda: self._create_group(server))
+        while not self._stop.is_set():
             reply = await self._retrying(
                 "reading requests",
                 lambda: self.redis.xreadgroup(
@@ -281,10 +301,11 @@ class ActionExecutor:
         return int(result)
 
     async def _recover_loop(self) -> None:
-        while True:
-            await asyncio.sleep(min(self.heartbeat, self.claim_idle) / 2)
-            with contextlib.suppress(*redis_errors()):
-                await self.recover()
+        while not self._stop.is_set():
+            await self._pause(min(self.heartbeat, self.claim_idle) / 2)
+            if not self._stop.is_set():
+                with contextlib.suppress(*redis_errors()):
+                    await self.recover()
 
     async def recover(self) -> None:
         """Answer ``unknown`` for dead bridges' taken actions; claim requests never taken.

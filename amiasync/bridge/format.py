@@ -52,6 +52,7 @@ __all__ = [
     "text_fields",
     "import_redis",
     "redis_errors",
+    "client_from_url",
 ]
 
 EVENTS_PREFIX = "ami:events:"
@@ -160,3 +161,12 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     import redis.exceptions
 
     return (redis.exceptions.RedisError, OSError)
+
+
+def client_from_url(url: str) -> Any:
+    """Return a ``redis.asyncio.Redis`` for a URL, with socket timeouts.
+
+    Every blocking read the bridge makes (XREAD, XREADGROUP) blocks for at
+    most a second or two, so a 10 s socket timeout only ends a dead link.
+    """
+    return import_redis().from_url(url, socket_timeout=10.0, socket_connect_timeout=5.0)

@@ -26,9 +26,9 @@ from .format import (
     ACTIONS_STREAM,
     build_event,
     check_pairs,
+    client_from_url,
     decode_pairs,
     encode_pairs,
-    import_redis,
     redis_errors,
     text_fields,
 )
@@ -63,7 +63,7 @@ class RemoteManager:
 
     def __init__(self, redis: Any, server: str, *, action_timeout: float = 10.0) -> None:
         if isinstance(redis, str):
-            self.redis = import_redis().from_url(redis)
+            self.redis = client_from_url(redis)
             self._owns_client = True
         else:
             self.redis = redis
@@ -153,11 +153,15 @@ class RemoteManager:
     async def close(self) -> None:
         """Stop reading replies and delete the reply stream."""
         self._closed = True
+        waiting, self._waiting = self._waiting, {}
+        for waiter in waiting.values():
+            if not waiter.done():
+                waiter.set_exception(ManagerSocketError("remote manager closed"))
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
-        with contextlib.suppress(Exception):
+            # It ends within one XREAD block (0.5 s) once nothing waits.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._reader), 5)
+        with contextlib.suppress(*redis_errors()):
             await self.redis.delete(self.reply_to)
         if self._owns_client:
             await self.redis.aclose()

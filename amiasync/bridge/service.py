@@ -29,7 +29,7 @@ from ..message import Event
 from ..pool import ManagerPool, ServerConfig
 from .appender import EventBuffer, StreamWriter
 from .executor import ActionExecutor
-from .format import encode_pairs, import_redis, redis_errors
+from .format import client_from_url, encode_pairs, redis_errors
 
 __all__ = ["Bridge", "ServerStats"]
 
@@ -85,7 +85,7 @@ class Bridge:
         **manager_options: Any,
     ) -> None:
         if isinstance(redis, str):
-            self.redis = import_redis().from_url(redis)
+            self.redis = client_from_url(redis)
             self._owns_client = True
         else:
             self.redis = redis
@@ -131,12 +131,15 @@ class Bridge:
         Returns:
             True if every buffer was written to Redis.
         """
+        # Actions first (those in flight finish while the PBXs are still
+        # connected), then AMI, then the writers; no Redis call is cancelled.
+        if self.executor is not None:
+            await self.executor.stop(flush_timeout / 2)
         await self.pool.close()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for writer in self.writers.values():
+            writer.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=flush_timeout)
         self._tasks = []
         deadline = time.monotonic() + flush_timeout
         flushed = True

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+from amiasync._compat import timeout as async_timeout
+
 from ..conftest import SECRET, USER
 
 
@@ -55,3 +57,11 @@ async def bridge_process(redis_url: str, *pbx: str, extra: tuple[str, ...] = ())
     for item in pbx:
         args += ["--pbx", item]
     return await Child.start(*args, *extra, ready="bridge ready")
+
+
+async def eventually(check, seconds: float = 20.0, every: float = 0.05) -> None:
+    """Wait until ``await check()`` is true: for state in another process (Redis), which
+    sends no notification to await; bounded by ``seconds``."""
+    async with async_timeout(seconds):
+        while not await check():  # noqa: ASYNC110 - the state lives in redis-server
+            await asyncio.sleep(every)
