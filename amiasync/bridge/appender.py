@@ -82,6 +82,7 @@ class EventBuffer:
         # The received time of the last entry buffered: a gap starts there.
         self._last = ""
         self._gap: _Gap | None = _Gap("", ["restart"])
+        self._link_up = False
         self._waiter: asyncio.Future[None] | None = None
 
     def add_event(self, name: str, headers: str, received: float) -> bool:
@@ -114,11 +115,23 @@ class EventBuffer:
 
     def link_lost(self) -> None:
         """The AMI link went down: events may be missed from the last one on."""
+        self._link_up = False
         self._open_gap("link")
 
     def link_up(self, when: float) -> None:
         """A new AMI link is up: close the gap now, before its first event."""
+        self._link_up = True
         if self._gap is not None:
+            self._close_gap(when, room=1)
+
+    def room_made(self, when: float) -> None:
+        """Entries left for Redis: close an overflow gap now, not at the next event.
+
+        A quiet PBX may send nothing for minutes after an overflow; its
+        consumers hear of the loss as soon as the buffer has room. A gap
+        while the link is down stays open until :meth:`link_up`.
+        """
+        if self._gap is not None and self._link_up:
             self._close_gap(when, room=1)
 
     @property
@@ -264,4 +277,5 @@ class StreamWriter:
         for _ in range(count):
             entries.popleft()
         self.written += count
+        self.buffer.room_made(time.time())
         return True

@@ -93,3 +93,17 @@ def test_the_buffer_is_bounded():
     for n in range(10_000):
         buffer.add_event("E", "[]", float(n))
     assert len(buffer.entries) == 100 and buffer.dropped == 10_000 - 99
+
+
+def test_room_made_closes_an_overflow_gap_but_not_a_link_gap():
+    buffer = EventBuffer("pbx1", maxsize=2)
+    buffer.link_up(0.0)
+    buffer.add_event("1", "[]", 1.0)
+    assert not buffer.add_event("2", "[]", 2.0)
+    buffer.entries.clear()
+    buffer.room_made(3.0)
+    assert events(buffer) == [(GAP, "1.000000", "3.000000", "1", "overflow")]
+    buffer.entries.clear()
+    buffer.link_lost()
+    buffer.room_made(4.0)
+    assert buffer.gap_open and not buffer.entries
