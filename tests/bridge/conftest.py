@@ -11,6 +11,7 @@ redis_asyncio = pytest.importorskip("redis.asyncio")
 from amiasync.testing import FakeAsterisk  # noqa: E402
 
 from ..conftest import SECRET, USER  # noqa: E402
+from ..integration.conftest import asterisk  # noqa: E402, F401 - the real-Asterisk fixture
 from .redis_server import RedisServer  # noqa: E402
 
 
