@@ -217,6 +217,7 @@ class StreamWriter:
         self._token_prefix = secrets.token_hex(6)
         self._stopping = False
         self._batches = 0
+        self._unconfirmed: tuple[str, int] | None = None
 
     async def run(self) -> None:
         """Write batches until :meth:`stop`, then return (what is left: :meth:`flush`)."""
@@ -241,11 +242,17 @@ class StreamWriter:
     async def _write_batch(self, deadline: float | None = None) -> bool:
         """Write the oldest entries, retrying; False if ``deadline`` (monotonic) came first."""
         entries = self.buffer.entries
-        count = min(len(entries), self.batch_size)
-        if not count:
-            return True
-        self._batches += 1
-        token = f"{self._token_prefix}:{self._batches}"
+        if self._unconfirmed is not None:
+            # A batch Redis may or may not have applied: the same entries
+            # under the same token, so that it is appended once either way.
+            token, count = self._unconfirmed
+        else:
+            count = min(len(entries), self.batch_size)
+            if not count:
+                return True
+            self._batches += 1
+            token = f"{self._token_prefix}:{self._batches}"
+            self._unconfirmed = (token, count)
         args: list[str] = [
             token,
             "" if self.maxlen is None else str(self.maxlen),
@@ -274,6 +281,7 @@ class StreamWriter:
             log.info("%s: Redis writes work again", self.buffer.stream)
             self.last_error = None
         # Only now do the entries leave the buffer: Redis has them.
+        self._unconfirmed = None
         for _ in range(count):
             entries.popleft()
         self.written += count
