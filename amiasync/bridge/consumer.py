@@ -32,6 +32,7 @@ from typing import Any, Callable
 from ..message import Event
 from .format import (
     EVENTS_PREFIX,
+    as_text,
     client_from_url,
     event_from_fields,
     events_stream,
@@ -175,7 +176,7 @@ class EventConsumer:
         else:
             found = sorted(
                 {
-                    key.decode() if isinstance(key, bytes) else key
+                    as_text(key)
                     async for key in self.redis.scan_iter(match=EVENTS_PREFIX + "*", _type="stream")
                 }
             )
@@ -203,10 +204,10 @@ class EventConsumer:
         )
         done = 0
         for raw_stream, entries in reply or ():
-            stream = _text(raw_stream)
+            stream = as_text(raw_stream)
             acks = []
             for raw_id, fields in entries:
-                entry_id = _text(raw_id)
+                entry_id = as_text(raw_id)
                 if await self._handle(stream, entry_id, fields, Delivery(stream, entry_id)):
                     acks.append(entry_id)
             if acks:
@@ -228,9 +229,9 @@ class EventConsumer:
                 reply = await self.redis.xautoclaim(
                     stream, self.group, self.consumer, idle, start_id=start, count=self.batch
                 )
-                start = _text(reply[0])
+                start = as_text(reply[0])
                 for raw_id, fields in reply[1]:
-                    entry_id = _text(raw_id)
+                    entry_id = as_text(raw_id)
                     count += 1
                     self.claimed += 1
                     if not fields:
@@ -290,7 +291,3 @@ class EventConsumer:
         if self._owns_client:
             with contextlib.suppress(Exception):
                 await self.redis.aclose()
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

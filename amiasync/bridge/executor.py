@@ -40,7 +40,7 @@ from typing import Any
 from ..connection import Manager
 from ..exceptions import ActionTimeout, InvalidAction, ManagerSocketError
 from ..message import Action, Response
-from .format import ACTIONS_STREAM, decode_pairs, encode_pairs, redis_errors, text_fields
+from .format import ACTIONS_STREAM, as_text, decode_pairs, encode_pairs, redis_errors, text_fields
 from .scripts import ABANDON_ACTION, FINISH_ACTION, TAKE_ACTION
 
 __all__ = ["ActionExecutor", "INFLIGHT_KEY", "ALIVE_PREFIX", "group_name", "new_bridge_id"]
@@ -194,7 +194,7 @@ class ActionExecutor:
             )
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
-                    await self._dispatch(server, _text(entry_id), text_fields(fields))
+                    await self._dispatch(server, as_text(entry_id), text_fields(fields))
 
     async def _dispatch(self, server: str, entry_id: str, fields: dict[str, str]) -> None:
         group = group_name(server)
@@ -314,7 +314,7 @@ class ActionExecutor:
         """
         records = await self.redis.hgetall(INFLIGHT_KEY)
         for raw_field, raw_record in records.items():
-            field, record = _text(raw_field), json.loads(_text(raw_record))
+            field, record = as_text(raw_field), json.loads(as_text(raw_record))
             owner = record.get("owner", "")
             if owner == self.bridge_id or await self.redis.exists(ALIVE_PREFIX + owner):
                 continue
@@ -336,10 +336,10 @@ class ActionExecutor:
                 claimed = await self.redis.xautoclaim(
                     ACTIONS_STREAM, group, self.bridge_id, idle, start_id=start, count=100
                 )
-                start = _text(claimed[0])
+                start = as_text(claimed[0])
                 for entry_id, fields in claimed[1]:
                     if fields:
-                        await self._dispatch(server, _text(entry_id), text_fields(fields))
+                        await self._dispatch(server, as_text(entry_id), text_fields(fields))
                 if start == "0-0":
                     break
 
@@ -371,7 +371,3 @@ def _float(text: str | None, default: float) -> float:
         return float(text) if text else default
     except ValueError:
         return default
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -50,6 +50,7 @@ __all__ = [
     "build_event",
     "event_from_fields",
     "text_fields",
+    "as_text",
     "import_redis",
     "redis_errors",
     "client_from_url",
@@ -104,14 +105,14 @@ def build_event(pairs: list[tuple[str, str]], name: str | None = None) -> Event:
     return EVENT_CLASSES.get(name, Event)("", pairs, event_name=name)
 
 
+def as_text(value: Any) -> str:
+    """Return a value redis-py gave (bytes, or text with ``decode_responses``) as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def text_fields(fields: Mapping[Any, Any]) -> dict[str, str]:
-    """Return a stream entry's fields as text (redis-py gives bytes)."""
-    return {
-        (k.decode() if isinstance(k, bytes) else str(k)): (
-            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-        )
-        for k, v in fields.items()
-    }
+    """Return a stream entry's fields as text."""
+    return {as_text(k): as_text(v) for k, v in fields.items()}
 
 
 def event_from_fields(fields: Mapping[str, str]) -> Event:

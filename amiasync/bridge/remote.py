@@ -24,6 +24,7 @@ from ..exceptions import ActionFailed, ActionTimeout, InvalidAction, ManagerSock
 from ..message import Action, Response
 from .format import (
     ACTIONS_STREAM,
+    as_text,
     build_event,
     check_pairs,
     client_from_url,
@@ -144,7 +145,7 @@ class RemoteManager:
             delay = 0.05
             for _stream, entries in reply or ():
                 for entry_id, raw in entries:
-                    self._last = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                    self._last = as_text(entry_id)
                     fields = text_fields(raw)
                     waiter = self._waiting.get(fields.get("id", ""))
                     if waiter is not None and not waiter.done():
