@@ -156,18 +156,18 @@ def _servers(args: argparse.Namespace, config: Mapping[str, Any]) -> dict[str, d
 
 def run_bridge(args: argparse.Namespace) -> int:
     """Run the bridge until SIGINT or SIGTERM; return the exit status."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("amiasync: %(levelname)s: %(name)s: %(message)s"))
-    root = logging.getLogger("amiasync")
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING if args.verbose <= 0 else logging.INFO)
-    root.propagate = False
     try:
         config = load_config(args.config) if args.config else {}
         servers = _servers(args, config)
     except (OSError, ValueError) as exc:
         print(f"amiasync bridge: {exc}", file=sys.stderr)
         return 2
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("amiasync: %(levelname)s: %(name)s: %(message)s"))
+    root = logging.getLogger("amiasync")
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if args.verbose <= 0 else logging.INFO)
+    root.propagate = False
     return asyncio.run(_serve(args, config, servers))
 
 
