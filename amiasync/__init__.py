@@ -39,12 +39,14 @@ from .exceptions import (
     ProtocolError,
 )
 from .message import Action, Event, Message, Response
+from .pool import ManagerPool
 from .stream import EventStream
 
 __all__ = [
     "__version__",
     "Manager",
     "connect",
+    "ManagerPool",
     "DEFAULT_PORT",
     "USE_DEFAULT",
     "UseDefault",

@@ -18,6 +18,9 @@ Subcommands:
     Serve a :class:`~amiasync.agi.FastAGIServer` (from :mod:`amiasync.agi.cli`).
 ``top``
     A live view of channels, bridges, calls and queues (:mod:`amiasync.live.top`).
+``bridge --redis URL --pbx NAME=HOST[:PORT] ...``
+    Every event of every PBX into Redis streams, actions from Redis
+    (:mod:`amiasync.bridge.cli`).
 
 More subcommands come from the modules listed in :data:`SUBCOMMAND_MODULES`.
 
@@ -876,7 +879,7 @@ Runner = Callable[..., Coroutine[Any, Any, int]]
 #: parents=[parent], ...)`` (or without ``parents`` if it makes no client
 #: connection) and ``set_defaults(run=RUNNER, client=True or False)``. Add a
 #: subcommand with one line here.
-SUBCOMMAND_MODULES: list[str] = ["amiasync.agi.cli", "amiasync.live.top"]
+SUBCOMMAND_MODULES: list[str] = ["amiasync.agi.cli", "amiasync.live.top", "amiasync.bridge.cli"]
 
 
 def _add_events(commands: Any, parent: argparse.ArgumentParser) -> None:

@@ -8,7 +8,9 @@ client whose socket stops draining for ``writetimeout`` (100 ms by default),
 which loses far more. A consumer that must see every event should use a
 callback, or a larger ``maxsize``.
 
-The stream hangs off the :class:`~amiasync.registry.CallbackRegistry` alone:
+The stream hangs off a :class:`Subscriptions` (a
+:class:`~amiasync.registry.CallbackRegistry`, or anything that registers
+handlers the same way, such as a :class:`~amiasync.pool.ManagerPool`) alone:
 it knows nothing of the manager. The manager tells it when the link ends
 (:meth:`EventStream.link_lost`): for good, and iteration raises
 :class:`~amiasync.exceptions.ManagerSocketError` once the queued events are
@@ -21,14 +23,25 @@ import asyncio
 import collections
 import logging
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from .message import Event
-from .registry import CallbackKey, CallbackRegistry
+from .registry import CallbackKey, Handler
 
-__all__ = ["EventStream"]
+__all__ = ["EventStream", "Subscriptions"]
 
 log = logging.getLogger("amiasync")
+
+
+class Subscriptions(Protocol):
+    """Where a stream subscribes: what :class:`~amiasync.registry.CallbackRegistry` offers."""
+
+    def register(self, key: CallbackKey, handler: Handler) -> None:
+        """Call ``handler(event, manager)`` for events matching ``key``."""
+
+    def unregister(self, key: CallbackKey, handler: Handler) -> bool:
+        """Stop calling ``handler`` for ``key``; True if it was registered."""
+
 
 #: The class of the events a stream yields (``EventStream[Hangup]``).
 _E_co = TypeVar("_E_co", bound=Event, covariant=True)
@@ -62,7 +75,7 @@ class EventStream(Generic[_E_co]):
     """
 
     def __init__(
-        self, registry: CallbackRegistry, keys: tuple[CallbackKey, ...], maxsize: int
+        self, registry: Subscriptions, keys: tuple[CallbackKey, ...], maxsize: int
     ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1: the queue is always bounded")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ async def finish(proc: asyncio.subprocess.Process, timeout: float = 30.0) -> tup
         raise
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture(autouse=True)
+def _restore_amiasync_logger() -> Iterator[None]:
+    """Undo what an in-process CLI run does to the "amiasync" logger.
+
+    The CLI sets the logger's level, adds a stderr handler and stops
+    propagation; left in place, later tests' ``caplog`` would see nothing.
+    """
+    logger = logging.getLogger("amiasync")
+    state = (logger.level, list(logger.handlers), logger.propagate)
+    yield
+    logger.setLevel(state[0])
+    logger.handlers[:] = state[1]
+    logger.propagate = state[2]
 
 
 @pytest.fixture

@@ -52,12 +52,18 @@ async def test_shutdown_seen_is_forgotten_on_the_next_connection():
             records: list[logging.LogRecord] = []
             handler = logging.Handler()
             handler.emit = records.append  # type: ignore[method-assign]
-            logging.getLogger("amiasync").addHandler(handler)
+            logger = logging.getLogger("amiasync")
+            # Another test may have run the CLI in this process, which sets the
+            # level of the "amiasync" logger: this test needs warnings through.
+            level = logger.level
+            logger.setLevel(logging.INFO)
+            logger.addHandler(handler)
             try:
                 second.drop_connections()
                 await asyncio.wait_for(manager.wait_closed(), 10)
             finally:
-                logging.getLogger("amiasync").removeHandler(handler)
+                logger.removeHandler(handler)
+                logger.setLevel(level)
             await manager.close()
     assert any(r.levelno == logging.WARNING and "lost" in r.getMessage() for r in records)
 

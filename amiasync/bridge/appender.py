@@ -1,0 +1,289 @@
+"""Events into Redis: one bounded, ordered buffer per PBX, and the task that empties it.
+
+:class:`EventBuffer` is the policy, with no I/O: the manager's reader adds
+every event to it at once (Asterisk drops a client that stops reading, so
+the reader never waits for Redis). When the buffer is full, new events are
+dropped, never old ones, so nothing is reordered; the drop opens a *gap*,
+which becomes a ``__gap__`` entry with the count (``dropped``) as soon as
+there is room again, before the next event that is kept. A lost AMI link
+opens a gap the same way, closed when the link is back, before any event of
+the new link; a new buffer starts with a gap whose ``since`` Redis fills in
+from the stream's last entry (a restarted bridge).
+
+:class:`StreamWriter` sends the buffer to Redis in batches, each batch one
+call of :data:`~amiasync.bridge.scripts.APPEND_BATCH` (one round trip for
+up to ``batch_size`` events), retrying with capped exponential backoff while
+Redis is down. An entry leaves the buffer only once Redis has it; a retry of
+a batch whose reply was lost appends nothing twice (the script's token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import itertools
+import logging
+import random
+import secrets
+import time
+from typing import Any, Union
+
+from .format import GAP, events_stream, redis_errors
+from .scripts import APPEND_BATCH
+
+__all__ = ["EventBuffer", "StreamWriter", "TOKENS_KEY"]
+
+log = logging.getLogger("amiasync.bridge")
+
+#: The hash of the last batch token applied to each stream (see APPEND_BATCH).
+TOKENS_KEY = "ami:bridge:tokens"
+
+#: An event waiting: (name, headers JSON, received); or a gap:
+#: (GAP, since or "", until, dropped, reason).
+Entry = Union[tuple[str, str, str], tuple[str, str, str, str, str]]
+
+
+@dataclasses.dataclass
+class _Gap:
+    since: str  # "" when Redis is to take it from the stream's last entry
+    reasons: list[str]
+    dropped: int = 0
+
+
+def _stamp(when: float) -> str:
+    return f"{when:.6f}"
+
+
+class EventBuffer:
+    """One PBX's entries on their way to Redis: bounded, in order, gaps counted.
+
+    Args:
+        server: The PBX's name.
+        maxsize: How many entries may wait; past it events are dropped and counted.
+
+    Attributes:
+        stream: The Redis key (``ami:events:<server>``).
+        accepted: Events buffered so far.
+        dropped: Events dropped so far because the buffer was full.
+        gaps: Gap entries buffered so far.
+    """
+
+    def __init__(self, server: str, maxsize: int = 100_000) -> None:
+        if maxsize < 2:
+            raise ValueError("maxsize must be at least 2 (a gap entry and an event)")
+        self.server = server
+        self.stream = events_stream(server)
+        self.maxsize = maxsize
+        self.entries: collections.deque[Entry] = collections.deque()
+        self.accepted = 0
+        self.dropped = 0
+        self.gaps = 0
+        # The received time of the last entry buffered: a gap starts there.
+        self._last = ""
+        self._gap: _Gap | None = _Gap("", ["restart"])
+        self._link_up = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def add_event(self, name: str, headers: str, received: float) -> bool:
+        """Buffer one event; False if it had to be dropped (and was counted).
+
+        Args:
+            name: The event name.
+            headers: Its headers as JSON pairs (:func:`encode_pairs`).
+            received: When it was read (Unix time).
+        """
+        entries = self.entries
+        gap = self._gap
+        if gap is not None and not self._close_gap(received, room=2):
+            gap.dropped += 1
+            self.dropped += 1
+            return False
+        if len(entries) >= self.maxsize:
+            self._open_gap("overflow")
+            assert self._gap is not None
+            self._gap.dropped += 1
+            self.dropped += 1
+            return False
+        stamp = _stamp(received)
+        entries.append((name, headers, stamp))
+        self._last = stamp
+        self.accepted += 1
+        if self._waiter is not None:
+            self.wake()
+        return True
+
+    def link_lost(self) -> None:
+        """The AMI link went down: events may be missed from the last one on."""
+        self._link_up = False
+        self._open_gap("link")
+
+    def link_up(self, when: float) -> None:
+        """A new AMI link is up: close the gap now, before its first event."""
+        self._link_up = True
+        if self._gap is not None:
+            self._close_gap(when, room=1)
+
+    def room_made(self, when: float) -> None:
+        """Entries left for Redis: close an overflow gap now, not at the next event.
+
+        A quiet PBX may send nothing for minutes after an overflow; its
+        consumers hear of the loss as soon as the buffer has room. A gap
+        while the link is down stays open until :meth:`link_up`.
+        """
+        if self._gap is not None and self._link_up:
+            self._close_gap(when, room=1)
+
+    @property
+    def gap_open(self) -> bool:
+        """True while events are being missed (link down or buffer full)."""
+        return self._gap is not None
+
+    def _open_gap(self, reason: str) -> None:
+        gap = self._gap
+        if gap is None:
+            if not self._last:
+                # Nothing buffered in this process: since the stream's last entry.
+                self._gap = _Gap("", [reason])
+            else:
+                self._gap = _Gap(self._last, [reason])
+        elif reason not in gap.reasons:
+            gap.reasons.append(reason)
+
+    def _close_gap(self, until: float, room: int) -> bool:
+        """Buffer the gap entry if ``room`` entries fit (the gap, and what follows)."""
+        gap = self._gap
+        assert gap is not None
+        if len(self.entries) + room > self.maxsize:
+            return False
+        stamp = _stamp(until)
+        self.entries.append((GAP, gap.since, stamp, str(gap.dropped), ",".join(gap.reasons)))
+        self._gap = None
+        self._last = stamp
+        self.gaps += 1
+        self.wake()
+        return True
+
+    def wake(self) -> None:
+        """Wake :meth:`wait_for_entries` even though nothing was added."""
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait_for_entries(self) -> None:
+        """Wait until the buffer holds something."""
+        if self.entries:
+            return
+        if self._waiter is None or self._waiter.done():
+            self._waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._waiter)
+
+
+class StreamWriter:
+    """The task that moves one :class:`EventBuffer` into Redis.
+
+    Args:
+        buffer: The buffer to empty.
+        redis: A ``redis.asyncio.Redis`` client.
+        maxlen: ``MAXLEN ~`` trimming of the stream after each batch (None: no trimming).
+        batch_size: The most entries per round trip.
+        retry_delay: The first wait after a Redis error, doubled up to ``retry_max_delay``.
+
+    Attributes:
+        written: Entries Redis has (events and gaps).
+        errors: Redis errors met (each followed by a retry).
+    """
+
+    def __init__(
+        self,
+        buffer: EventBuffer,
+        redis: Any,
+        *,
+        maxlen: int | None = None,
+        batch_size: int = 2000,
+        retry_delay: float = 0.05,
+        retry_max_delay: float = 2.0,
+    ) -> None:
+        self.buffer = buffer
+        self.redis = redis
+        self.maxlen = maxlen
+        self.batch_size = batch_size
+        self.retry_delay = retry_delay
+        self.retry_max_delay = retry_max_delay
+        self.written = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self._script = redis.register_script(APPEND_BATCH)
+        self._token_prefix = secrets.token_hex(6)
+        self._stopping = False
+        self._batches = 0
+        self._unconfirmed: tuple[str, int] | None = None
+
+    async def run(self) -> None:
+        """Write batches until :meth:`stop`, then return (what is left: :meth:`flush`)."""
+        self._stopping = False
+        while not self._stopping:
+            await self.buffer.wait_for_entries()
+            await self._write_batch()
+
+    def stop(self) -> None:
+        """Make :meth:`run` return after the batch in hand (no Redis call is cancelled)."""
+        self._stopping = True
+        self.buffer.wake()
+
+    async def flush(self, timeout: float) -> bool:
+        """Write everything buffered, for up to ``timeout`` seconds; True if the buffer emptied."""
+        deadline = time.monotonic() + timeout
+        while self.buffer.entries and time.monotonic() < deadline:
+            if not await self._write_batch(deadline):
+                break
+        return not self.buffer.entries
+
+    async def _write_batch(self, deadline: float | None = None) -> bool:
+        """Write the oldest entries, retrying; False if ``deadline`` (monotonic) came first."""
+        entries = self.buffer.entries
+        if self._unconfirmed is not None:
+            # A batch Redis may or may not have applied: the same entries
+            # under the same token, so that it is appended once either way.
+            token, count = self._unconfirmed
+        else:
+            count = min(len(entries), self.batch_size)
+            if not count:
+                return True
+            self._batches += 1
+            token = f"{self._token_prefix}:{self._batches}"
+            self._unconfirmed = (token, count)
+        args: list[str] = [
+            token,
+            "" if self.maxlen is None else str(self.maxlen),
+            self.buffer.server,
+        ]
+        for entry in itertools.islice(entries, count):
+            args.extend(entry)
+        delay = self.retry_delay
+        while True:
+            try:
+                await self._script(keys=[self.buffer.stream, TOKENS_KEY], args=args)
+            except redis_errors() as exc:
+                self.errors += 1
+                if self.last_error is None:
+                    log.warning("%s: Redis write failed, retrying: %s", self.buffer.stream, exc)
+                self.last_error = str(exc)
+                if deadline is not None and time.monotonic() + delay > deadline:
+                    return False
+                if deadline is None and self._stopping:
+                    return False  # stop() while Redis is down: flush() takes over
+                await asyncio.sleep(delay * random.uniform(0.8, 1.0))
+                delay = min(delay * 2, self.retry_max_delay)
+                continue
+            break
+        if self.last_error is not None:
+            log.info("%s: Redis writes work again", self.buffer.stream)
+            self.last_error = None
+        # Only now do the entries leave the buffer: Redis has them.
+        self._unconfirmed = None
+        for _ in range(count):
+            entries.popleft()
+        self.written += count
+        self.buffer.room_made(time.time())
+        return True

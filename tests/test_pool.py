@@ -1,0 +1,156 @@
+"""ManagerPool: several fake PBXs on loopback, each connected and reconnected on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+import amiasync
+from amiasync import ManagerPool, core
+from amiasync._compat import timeout
+from amiasync.connection import ConnectionState
+from amiasync.testing import FakeAsterisk
+
+from .conftest import SECRET, USER
+
+FAST = dict(reconnect_delay=0.05, reconnect_max_delay=0.2, action_timeout=5.0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def config(server: FakeAsterisk) -> dict[str, object]:
+    return dict(host=server.host, port=server.port, username=USER, secret=SECRET)
+
+
+@pytest.fixture
+async def fakes() -> AsyncIterator[list[FakeAsterisk]]:
+    servers = [FakeAsterisk(users={USER: SECRET}) for _ in range(3)]
+    for server in servers:
+        await server.start()
+    yield servers
+    for server in servers:
+        await server.stop()
+
+
+class Seen(list):
+    """A list that callbacks append to, and that a test can wait on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = asyncio.Event()
+
+    def add(self, item: object) -> None:
+        self.append(item)
+        self._changed.set()
+
+    async def wait(self, predicate, seconds: float = 10.0) -> None:
+        async with timeout(seconds):
+            while not predicate(self):
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_every_event_knows_its_server(fakes):
+    pool = ManagerPool({f"pbx{i}": config(s) for i, s in enumerate(fakes)}, **FAST)
+    seen = Seen()
+    pool.register_callback(
+        "UserEvent", lambda e, m: seen.add((e.server, e["N"], m is pool[e.server]))
+    )
+    async with pool:
+        assert set(pool) == {"pbx0", "pbx1", "pbx2"} and len(pool) == 3
+        assert all(s.connected for s in pool.status().values())
+        for i, fake in enumerate(fakes):
+            fake.emit({"Event": "UserEvent", "UserEvent": "t", "N": str(i)})
+        await seen.wait(lambda s: len(s) == 3)
+        assert sorted(seen) == [("pbx0", "0", True), ("pbx1", "1", True), ("pbx2", "2", True)]
+        pong = await pool["pbx1"].send_action(core.Ping())
+        assert pong.success
+
+
+async def test_one_pbx_down_never_blocks_the_others(fakes):
+    port = free_port()
+    servers = {
+        "up": config(fakes[0]),
+        "down": dict(host="127.0.0.1", port=port, username=USER, secret=SECRET),
+    }
+    pool = ManagerPool(servers, **FAST)
+    async with pool:
+        status = pool.status()
+        assert status["up"].connected
+        assert not status["down"].connected and status["down"].error
+        assert (await pool["up"].send_action(core.Ping())).success
+        # The PBX comes up later: the pool's retry loop finds it.
+        late = FakeAsterisk(users={USER: SECRET}, port=port)
+        await late.start()
+        try:
+            await pool.wait_ready(timeout=10)
+            assert pool.status()["down"].connected
+            got = Seen()
+            pool.register_callback("UserEvent", lambda e, m: got.add(e.server))
+            late.emit({"Event": "UserEvent", "UserEvent": "late"})
+            await got.wait(lambda s: s == ["down"])
+        finally:
+            await late.stop()
+
+
+async def test_a_member_reconnects_alone(fakes):
+    pool = ManagerPool({f"pbx{i}": config(s) for i, s in enumerate(fakes)}, **FAST)
+    states = Seen()
+    pool.register_state_callback(lambda state, m: states.add((pool.name_of(m), state)))
+    async with pool:
+        states.clear()
+        fakes[1].drop_connections()
+        await states.wait(lambda s: ("pbx1", ConnectionState.RECONNECTED) in s)
+        assert {name for name, _ in states} == {"pbx1"}
+        await pool.wait_ready(timeout=10)
+        assert all(s.connected for s in pool.status().values())
+        assert pool.status()["pbx1"].state is ConnectionState.RECONNECTED
+
+
+async def test_merged_events_keep_each_pbx_in_order(fakes):
+    pool = ManagerPool({f"pbx{i}": config(s) for i, s in enumerate(fakes)}, **FAST)
+    async with pool:
+        stream = pool.events("UserEvent")
+        for n in range(200):
+            for fake in fakes:
+                fake.emit({"Event": "UserEvent", "UserEvent": "seq", "N": str(n)})
+        got: dict[str, list[int]] = {"pbx0": [], "pbx1": [], "pbx2": []}
+        async with timeout(10):
+            async for event in stream:
+                got[event.server].append(int(event["N"]))
+                if sum(map(len, got.values())) == 600:
+                    break
+        assert all(seq == list(range(200)) for seq in got.values())
+    # Closing the pool ends its streams.
+    with pytest.raises(StopAsyncIteration):
+        await stream.__anext__()
+
+
+async def test_refused_login_is_reported_not_retried(fakes):
+    pool = ManagerPool(
+        {"ok": config(fakes[0]), "bad": {**config(fakes[1]), "secret": "wrong"}}, **FAST
+    )
+    async with pool:
+        status = pool.status()
+        assert status["ok"].connected
+        assert status["bad"].state is ConnectionState.FAILED and "refused" in status["bad"].error
+        assert "ok" in repr(pool) and "1/2" in repr(pool)
+
+
+def test_a_pool_needs_hosts():
+    with pytest.raises(ValueError):
+        ManagerPool({})
+    with pytest.raises(ValueError):
+        ManagerPool({"x": {"port": 5038}})
+
+
+async def test_per_server_manager_options(fakes):
+    pool = ManagerPool({"a": {**config(fakes[0]), "action_timeout": 1.5}}, action_timeout=7.0)
+    assert isinstance(pool["a"], amiasync.Manager) and pool["a"].action_timeout == 1.5
