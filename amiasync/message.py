@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union, overload
 
+from ._extensions import load
 from .exceptions import InvalidAction
 
 __all__ = [
@@ -766,6 +767,12 @@ def new_event(cls: type[_E], text: str, name: str) -> _E:
 
 
 Mapping.register(Message)
+
+# The compiled twin of Message.get (amiasync/_cmessage.pyx) when it was built
+# and AMIASYNC_NO_EXTENSIONS is not set; the method above is the reference.
+_cmessage = load("_cmessage")
+if _cmessage is not None:
+    Message.get = _cmessage.get  # type: ignore[method-assign]
 
 
 class header:  # noqa: N801 - reads as a field declaration in classes
