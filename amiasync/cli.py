@@ -267,19 +267,7 @@ def message_to_json(message: Message) -> dict[str, JSONValue]:
     Returns:
         The object.
     """
-    result: dict[str, JSONValue] = {}
-    spelling: dict[str, str] = {}
-    for key, value in message.headers:
-        name = spelling.setdefault(key.lower(), key)
-        if name not in result:
-            result[name] = value
-        else:
-            previous = result[name]
-            if isinstance(previous, list):
-                previous.append(value)
-            else:
-                result[name] = [previous, value]
-    return result
+    return message.to_dict()
 
 
 class Style:

@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any, Callable, Union
 
 from ._compat import timeout as async_timeout
+from .auth import events_header
 from .backoff import backoff
 from .dispatcher import Dispatcher
 from .events import EVENT_CLASSES
@@ -51,7 +52,7 @@ from .exceptions import (
 from .frames import DEFAULT_MAX_FRAME_SIZE
 from .link import TIMER_GRANULARITY, Connection
 from .message import Action, Response
-from .protocol import ClientSession, OriginateResult
+from .protocol import ClientSession, OriginateResult, new_action_id_prefix
 from .registry import CallbackKey, CallbackRegistry, Handler
 from .stream import EventStream
 
@@ -179,7 +180,7 @@ class Manager:
         self.recent_protocol_errors: collections.deque[ProtocolError] = collections.deque(
             maxlen=100
         )
-        self._prefix = action_id_prefix or ClientSession().next_action_id()[:-1]
+        self._prefix = action_id_prefix or new_action_id_prefix()
         self._ids = itertools.count(1)
         self._registry = CallbackRegistry()
         self._dispatcher = Dispatcher(
@@ -277,6 +278,8 @@ class Manager:
                 delay = next(self._delays)
                 log.info("connect to %s:%s failed (%s); next try in %.2f s", host, port, exc, delay)
                 await asyncio.sleep(delay)
+                if self._stopped:
+                    raise InvalidState("closed while connecting") from exc
 
     async def _open_link(self) -> str:
         assert self._target is not None
@@ -456,9 +459,16 @@ class Manager:
                 :meth:`~amiasync.message.Action.check_response` raised
                 (``core.Login``: :class:`ManagerAuthError`).
         """
-        link = self._require_link(action.action_name)
-        delay = self.action_timeout if isinstance(timeout, UseDefault) else timeout
-        response = await link.request(action, delay)
+        link = self._link
+        if link is None or not link.is_open:
+            link = self._require_link(action.action_name)
+        # Connection.request, inlined: one coroutine less per action.
+        pending = link.submit(action, self.action_timeout if timeout is USE_DEFAULT else timeout)  # type: ignore[arg-type]
+        try:
+            response: Response = await pending.waiter
+        except BaseException:
+            link.forget(pending)
+            raise
         if check and not response.success:
             raise ActionFailed(response)
         return response
@@ -574,8 +584,6 @@ class Manager:
         Raises:
             ActionFailed: Asterisk refused the mask.
         """
-        from .auth import events_header
-
         value = events_header(mask) or "on"
         response = await self.send_action(Action("Events", EventMask=value), check=True)
         self._event_mask = value
@@ -729,7 +737,7 @@ class Manager:
                     if self._ready and self.is_connected():
                         return
                     if self.last_error is not None and self._stopped:
-                        raise ConnectionClosed("reconnecting gave up") from self.last_error
+                        raise ConnectionClosed(f"gave up: {self.last_error}") from self.last_error
                     if self._final is not None:
                         raise self._final
                     if self._stopped:

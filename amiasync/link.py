@@ -283,12 +283,42 @@ class Connection:
 
     # -- writing -----------------------------------------------------------
 
-    async def request(self, action: Action, timeout: float | None) -> Response:
-        """Send an action; return its complete answer.
+    def submit(self, action: Action, timeout: float | None) -> _Pending:
+        """Send an action; its ``waiter`` future gets the complete answer.
+
+        Await ``pending.waiter`` and call :meth:`forget` if that await is
+        abandoned (cancelled): :meth:`request` does both.
 
         Args:
             action: The action.
             timeout: Seconds for the whole answer, the write included; None for no limit.
+
+        Returns:
+            The pending action.
+
+        Raises:
+            InvalidAction: The action cannot be sent; nothing was written.
+            InvalidState: The link is not open.
+        """
+        transport = self._transport
+        if transport is None or self._closing or not self.is_open:
+            raise InvalidState(f"not connected; {action.action_name} not sent")
+        loop = asyncio.get_running_loop()
+        pending, data = self.session.start(action, loop.create_future())
+        if timeout is not None and timeout < math.inf:
+            self._time(pending, loop.time() + timeout, timeout)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("send %s %s %s", action.action_name, pending.action_id, action.redacted())
+        self._write(pending, data)
+        return pending
+
+    def forget(self, pending: _Pending) -> None:
+        """Stop waiting for an action (its caller went away); a late answer is an orphan."""
+        self.session.discard(pending)
+        self._untime(pending)
+
+    async def request(self, action: Action, timeout: float | None) -> Response:
+        """Send an action and return its complete answer (see :meth:`submit`).
 
         Raises:
             InvalidAction: The action cannot be sent; nothing was written.
@@ -296,22 +326,11 @@ class Connection:
             ConnectionLost: The link dropped before the answer.
             ActionTimeout: No complete answer in time.
         """
-        transport = self._transport
-        if transport is None or self._closing or not self.is_open:
-            raise InvalidState(f"not connected; {action.action_name} not sent")
-        loop = asyncio.get_running_loop()
-        future: _Future[Any] = loop.create_future()
-        pending, data = self.session.start(action, future)
-        if timeout is not None and timeout < math.inf:
-            self._time(pending, loop.time() + timeout, timeout)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("send %s %s %s", action.action_name, pending.action_id, action.redacted())
-        self._write(pending, data)
+        pending = self.submit(action, timeout)
         try:
-            response: Response = await future
+            response: Response = await pending.waiter
         except BaseException:
-            self.session.discard(pending)
-            self._untime(pending)
+            self.forget(pending)
             raise
         return response
 

@@ -45,6 +45,7 @@ __all__ = [
     "Received",
     "OriginateResult",
     "parse_count",
+    "new_action_id_prefix",
 ]
 
 log = logging.getLogger("amiasync")
@@ -83,6 +84,15 @@ def parse_count(text: str | None) -> int | None:
     if text and len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit():
         return int(text)
     return None
+
+
+def new_action_id_prefix() -> str:
+    """Return a random ActionID prefix (``amiasync-3f9a1c-``).
+
+    Random, so that broadcast answers (OriginateResponse) meant for another
+    client on the same Asterisk never match one of ours.
+    """
+    return f"amiasync-{secrets.token_hex(3)}-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -314,7 +324,7 @@ class ClientSession(Generic[W]):
             max_frame_size=max_frame_size, event_classes=event_classes, on_error=on_error
         )
         self.tracker: ActionTracker[W] = ActionTracker()
-        self._prefix = action_id_prefix or f"amiasync-{secrets.token_hex(3)}-"
+        self._prefix = action_id_prefix or new_action_id_prefix()
         self._ids = action_ids if action_ids is not None else itertools.count(1)
         self._originates: dict[str, PendingAction[W]] = {}
 

@@ -66,14 +66,11 @@ class CallbackRegistry:
 
     def __init__(self) -> None:
         self._entries: list[tuple[str | None, Handler, bool]] = []
-        self._cache: dict[str, Handlers] = {}
-        #: ``lookup(name)``: the handlers for an event name, from the cache
-        #: when resolved before (the reader's hot path: one dict lookup).
-        self.lookup: Callable[[str], Handlers] = self._lookup
-
-    def _lookup(self, name: str) -> Handlers:
-        found = self._cache.get(name)
-        return found if found is not None else self.for_event(name)
+        self._cache = _Resolved(self.for_event)
+        #: ``lookup(name)``: the handlers for an event name (plain ones,
+        #: coroutine ones). A name resolved before costs one dict lookup in C:
+        #: this is the reader's hot path.
+        self.lookup: Callable[[str], Handlers] = self._cache.__getitem__
 
     def register(self, key: CallbackKey, handler: Handler) -> None:
         """Add ``handler`` under ``key`` (see the module docstring for keys).
@@ -121,6 +118,17 @@ class CallbackRegistry:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class _Resolved(dict[str, Handlers]):
+    """Resolved names; a missing one is resolved (and stored) by ``for_event``."""
+
+    def __init__(self, resolve: Callable[[str], Handlers]) -> None:
+        super().__init__()
+        self._resolve = resolve
+
+    def __missing__(self, name: str) -> Handlers:
+        return self._resolve(name)
 
 
 def _split(chosen: Iterable[tuple[Handler, bool]]) -> Handlers:

@@ -1,6 +1,7 @@
 """Run the whole benchmark and print the table: ``python benchmarks/run.py``.
 
     python benchmarks/run.py [--events N] [--runs K] [--pings P] [--quick]
+    python benchmarks/run.py --baseline ../other-checkout [--quick]   # before/after
 
 Setup (once): a venv in ``benchmarks/.venv-bench`` (gitignored) with the
 latest panoramisk from PyPI and this project (``pip install -e .``; when that
@@ -56,13 +57,14 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def child_env() -> dict[str, str]:
+def child_env(root: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("BENCH_PROFILE", None)
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    # The checkout first: the benchmark measures this working tree.
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE)])
+    # The checkout first: the benchmark measures this working tree (or the
+    # baseline's, for the "before" column of --baseline).
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(HERE)])
     return env
 
 
@@ -129,12 +131,12 @@ class Blaster:
             self.proc.wait()
 
 
-def run_client(kind: str, port: int, n: int) -> dict[str, Any]:
+def run_client(kind: str, port: int, n: int, root: Path = ROOT) -> dict[str, Any]:
     done = subprocess.run(
         [str(PY), str(HERE / "clients.py"), kind, str(port), str(n)],
         capture_output=True,
         timeout=CLIENT_TIMEOUT,
-        env=child_env(),
+        env=child_env(root),
     )
     if done.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{done.stderr.decode(errors='replace')}")
@@ -156,10 +158,19 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=2000, help="pings per ping run")
     parser.add_argument("--quick", action="store_true", help="50k events, 3 runs, 500 pings")
     parser.add_argument("--no-verify", action="store_true", help="skip the header-by-header check")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. a git worktree of the previous commit): run the amiasync "
+        "clients of both trees, alternating, and print before/after",
+    )
     args = parser.parse_args()
     if args.quick:
         args.events, args.runs, args.pings = 50_000, 3, 500
     setup()
+    if args.baseline is not None:
+        compare(args, args.baseline.resolve())
+        return
     started = time.time()
     machine = {
         "nproc": os.cpu_count(),
@@ -212,6 +223,60 @@ def main() -> None:
     }, indent=1))
     (out / f"run-{stamp}.txt").write_text(table + "\n")
     log(f"results in {out}/run-{stamp}.json ({time.time() - started:.0f} s)")
+
+
+COMPARED = ["amiasync-dispatch", "amiasync-full", "ping-seq-amiasync", "ping-conc-amiasync"]
+
+
+def compare(args: argparse.Namespace, baseline: Path) -> None:
+    """Run the amiasync clients of ``baseline`` and of this tree, alternating; print both.
+
+    Each run measures every client once from each tree, the tree that goes
+    first swapping from run to run, so that both see the same machine load.
+    """
+    trees = {"before": baseline, "after": ROOT}
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {
+        label: {kind: [] for kind in COMPARED} for label in trees
+    }
+    blaster = Blaster(args.events)
+    try:
+        log(f"blaster on 127.0.0.1:{blaster.port}; before = {baseline}, after = {ROOT}")
+        for run in range(args.runs):
+            order = ["before", "after"] if run % 2 == 0 else ["after", "before"]
+            for kind in COMPARED:
+                n = args.pings if kind.startswith("ping") else args.events
+                for label in order:
+                    result = run_client(kind, blaster.port, n, trees[label])
+                    results[label][kind].append(result)
+            log(f"run {run + 1}/{args.runs} done")
+    finally:
+        blaster.close()
+    lines = [
+        f"before/after: {args.events:,} events, {args.pings} pings, {args.runs} runs "
+        "(median), trees alternated",
+        f"{'client':<22}{'before':>14}{'after':>14}{'after/before':>14}",
+    ]
+    for kind in COMPARED:
+        key = "rtt_us" if kind.startswith("ping-seq") else "rate"
+        before = median_of(results["before"][kind], key)
+        after = median_of(results["after"][kind], key)
+        unit = " us" if key == "rtt_us" else "/s"
+        shown = [
+            f"{v:,.1f}{unit}" if key == "rtt_us" else fmt_rate(v) + unit for v in (before, after)
+        ]
+        lines.append(f"{kind:<22}{shown[0]:>14}{shown[1]:>14}{after / before:>13.2f}x")
+    lines.append("(events/s and pings/s: higher is better; seq RTT: lower is better)")
+    table = "\n".join(lines)
+    print(table)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (out / f"compare-{stamp}.json").write_text(
+        json.dumps(
+            {"args": {**vars(args), "baseline": str(baseline)}, "results": results}, indent=1
+        )
+    )
+    (out / f"compare-{stamp}.txt").write_text(table + "\n")
 
 
 def render(

@@ -35,7 +35,7 @@ import ssl
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Union
 
 from aiohttp import WSMsgType, web
 
@@ -74,17 +74,7 @@ class Settings:
 
 def headers(message: amiasync.Message) -> dict[str, Union[str, list[str]]]:
     """A message's headers as a JSON object; repeated headers become lists; no ActionID."""
-    result: dict[str, Any] = {}
-    for key, value in message.headers:
-        if key.lower() == "actionid":
-            continue
-        if key not in result:
-            result[key] = value
-        elif isinstance(result[key], list):
-            result[key].append(value)
-        else:
-            result[key] = [result[key], value]
-    return result
+    return {k: v for k, v in message.to_dict().items() if k.lower() != "actionid"}
 
 
 def create_app(settings: Settings | None = None) -> web.Application:

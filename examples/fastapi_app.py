@@ -82,17 +82,7 @@ class Settings:
 
 def headers(message: amiasync.Message) -> dict[str, Union[str, list[str]]]:
     """A message's headers as a JSON object; repeated headers become lists; no ActionID."""
-    result: dict[str, Union[str, list[str]]] = {}
-    for key, value in message.headers:
-        if key.lower() == "actionid":
-            continue
-        if key not in result:
-            result[key] = value
-        elif isinstance(result[key], list):
-            result[key].append(value)  # type: ignore[union-attr]
-        else:
-            result[key] = [result[key], value]  # type: ignore[list-item]
-    return result
+    return {k: v for k, v in message.to_dict().items() if k.lower() != "actionid"}
 
 
 def create_app(settings: Optional[Settings] = None) -> FastAPI:

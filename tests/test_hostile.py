@@ -350,26 +350,22 @@ async def test_retry_auth_failures_keeps_retrying_until_it_gets_in(server):
 
 
 async def test_an_action_sent_while_a_reconnect_logs_in_fails_when_that_attempt_drops(server):
-    manager = amiasync.Manager(reconnect=True, reconnect_delay=0.05)
+    manager = amiasync.Manager(reconnect=True, reconnect_delay=0.05, action_timeout=0.5)
     await manager.connect(server.host, server.port)
     await manager.login(USER, SECRET)
     connected = asyncio.Event()
     manager.register_state_callback(
         lambda state, m: connected.set() if state is ConnectionState.CONNECTED else None
     )
-
-    async def login_then_drop(session, action):
-        # The session is busy with the login: the Hold waits unanswered, then the link drops.
-        await asyncio.sleep(0.3)
-        session.abort()
-
-    server.on_action("Challenge", login_then_drop)
+    # The reconnect's Challenge is never answered: the attempt times out and
+    # drops its link, with our Hold still waiting behind it.
+    server.on_action("Challenge", _never)
     server.drop_connections()
     await asyncio.wait_for(connected.wait(), 5)
     started = time.monotonic()
     with pytest.raises(amiasync.ManagerSocketError):
-        await asyncio.wait_for(manager.send_action(Action("Hold"), timeout=None), 3)
-    assert time.monotonic() - started < 2
+        await asyncio.wait_for(manager.send_action(Action("Hold"), timeout=None), 5)
+    assert time.monotonic() - started < 3
     await manager.close()
 
 
@@ -441,15 +437,29 @@ async def test_closed_event_streams_are_released(manager, server):
 
 
 async def test_close_after_a_lost_link_leaves_no_task_pending(server):
-    manager = amiasync.Manager(reconnect=True, reconnect_delay=5, keepalive=0.1)
+    manager = amiasync.Manager(keepalive=0.1)
     await manager.connect(server.host, server.port)
     await manager.login(USER, SECRET)
+    handled = asyncio.Event()
+
+    async def on_event(event, m):  # starts the dispatcher's task
+        handled.set()
+
+    manager.register_callback("UserEvent", on_event)
+    server.emit({"Event": "UserEvent", "Privilege": "user,all"})
+    await asyncio.wait_for(handled.wait(), 5)
     server.drop_connections()
     await asyncio.wait_for(manager.wait_closed(), 5)
     await manager.close()
-    await asyncio.sleep(0)
-    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
-    assert not [t for t in others if "amiasync" in repr(t.get_coro())], others
+    await asyncio.sleep(0.05)
+
+    def ours(task: asyncio.Task[object]) -> bool:
+        code = getattr(task.get_coro(), "cr_code", None)
+        name = code.co_filename if code is not None else ""
+        return "amiasync" in name and not name.endswith("testing.py")
+
+    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and ours(t)]
+    assert not left, left
 
 
 # -- secrets and seed fidelity ---------------------------------------------------
