@@ -1,9 +1,9 @@
 """Build the optional compiled codec; everything else is in pyproject.toml.
 
 The aio-libs way (multidict, yarl, frozenlist): the pure-Python package is
-complete on its own, and ``amiasync/_cframes.pyx`` and ``amiasync/_cmessage.pyx``
-are compiled with Cython when a C compiler is there. When compiling fails (no
-compiler, no Python headers) the install goes on without them, with a warning;
+complete on its own, and its compiled twins ``amiasync/_c*.pyx`` are built
+with Cython when a C compiler is there. When compiling fails (no compiler, no
+Python headers) the install goes on without them, with a warning;
 ``AMIASYNC_NO_EXTENSIONS=1`` at build time skips them altogether. The sdist
 carries the generated C files, so a machine without Cython can still build.
 """
@@ -18,7 +18,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
-NAMES = ["_cframes", "_cmessage"]
+NAMES = ["_cframes", "_cmessage", "_cdispatch"]
 NO_EXTENSIONS = (
     os.environ.get("AMIASYNC_NO_EXTENSIONS", "") not in ("", "0")
     or sys.implementation.name != "cpython"
