@@ -462,8 +462,9 @@ class Manager:
         link = self._link
         if link is None or not link.is_open:
             link = self._require_link(action.action_name)
+        delay = self.action_timeout if isinstance(timeout, UseDefault) else timeout
         # Connection.request, inlined: one coroutine less per action.
-        pending = link.submit(action, self.action_timeout if timeout is USE_DEFAULT else timeout)  # type: ignore[arg-type]
+        pending = link.submit(action, delay)
         try:
             response: Response = await pending.waiter
         except BaseException:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .exceptions import FrameTooLarge, ProtocolError
-from .message import SECRET_HEADERS, Event, Message, Response, new_event
+from .message import SECRET_HEADERS, Event, Message, Response, messages_from_texts, new_event
 
 __all__ = [
     "FrameDecoder",
@@ -44,7 +44,6 @@ DEFAULT_MAX_FRAME_SIZE = 1 << 20
 BANNER_PREFIX = "Asterisk Call Manager/"
 _END = b"\r\n\r\n"
 _FOLLOWS = b"Response: Follows\r\n"
-_FOLLOWS_TEXT = _FOLLOWS.decode()
 _utf8 = bytes.decode
 _END_COMMAND = b"--END COMMAND--"
 #: A frame starting with one of these is a new message, never legacy output.
@@ -94,7 +93,10 @@ class FrameDecoder:
         on_error: Callable[[ProtocolError], None] | None = None,
     ) -> None:
         self.max_frame_size = max_frame_size
-        self.event_classes: Mapping[str, type[Event]] = event_classes or {}
+        # Only ever looked up with .get: the catalogue may load its classes lazily.
+        self.event_classes: Mapping[str, type[Event]] = (
+            event_classes if event_classes is not None else {}
+        )
         self.banner: str | None = None
         self.errors: list[ProtocolError] = []
         self.error_count = 0
@@ -206,27 +208,20 @@ class FrameDecoder:
         event_class = self.event_classes.get
         if self._classify and not check_size:
             # Events and plain responses are most of the traffic: they are
-            # decoded (all at once) and built right here, as _decode would
-            # build them. The first frame that is anything else (legacy
-            # command output, a stray blank line, an unknown frame) ends this
-            # loop, and it and the rest go the general way below; so does the
-            # whole batch when a frame is not UTF-8.
+            # decoded (all at once) and built in one call. The first frame
+            # that is anything else (legacy command output, a stray blank
+            # line, an unknown frame) ends that, and it and the rest go the
+            # general way below; so does the whole batch when a frame is not
+            # UTF-8.
             try:
                 texts = list(map(_utf8, frames))
             except UnicodeDecodeError:
                 texts = []
-            for text in texts:
-                if text.startswith("Event: "):
-                    end = text.find("\r\n")
-                    name = text[7:end] if end >= 0 else text[7:]
-                    append(new_event(event_class(name, Event), text, name))
-                elif text.startswith("Response: ") and not text.startswith(_FOLLOWS_TEXT):
-                    append(Response(text))
-                else:
-                    break
-            if messages:
+            built = messages_from_texts(texts, event_class)
+            if built:
+                messages.extend(built)
                 # One message per frame so far.
-                frames = frames[len(messages) :]
+                frames = frames[len(built) :]
         fast = self._classify
         index = 0
         count = len(frames)

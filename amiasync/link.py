@@ -105,6 +105,8 @@ class Connection:
         self._banner: _Future[str] | None = None
         self._ended: _Future[None] | None = None
         self._closing = False
+        #: True from the banner until the link ends or starts closing.
+        self.is_open = False
         self._write_paused = False
         self._read_paused = False
         # Actions waiting for the transport to drain, in order.
@@ -151,21 +153,10 @@ class Connection:
         self._transport = transport
         transport.set_write_buffer_limits(high=WRITE_LIMIT)
 
-    @property
-    def is_open(self) -> bool:
-        """True from the banner until the link ends."""
-        transport = self._transport
-        return (
-            transport is not None
-            and not transport.is_closing()
-            and self._banner is not None
-            and self._banner.done()
-            and not self._banner.exception()
-        )
-
     def abort(self) -> None:
         """Drop the link at once, unsent bytes and all."""
         self._closing = True
+        self.is_open = False
         if self._transport is not None:
             self._transport.abort()
         else:
@@ -174,6 +165,7 @@ class Connection:
     async def close(self, timeout: float = 1.0) -> None:
         """Close the link, flushing what is unsent for up to ``timeout`` s, then abort."""
         self._closing = True
+        self.is_open = False
         transport = self._transport
         if transport is None or self._ended is None:
             return
@@ -197,6 +189,7 @@ class Connection:
         if ended is None or ended.done():
             return
         ended.set_result(None)
+        self.is_open = False
         transport = self._transport
         if transport is not None:
             transport.abort()
@@ -237,6 +230,7 @@ class Connection:
             decoder = session.decoder
             if decoder.banner is not None:
                 banner.set_result(decoder.banner)
+                self.is_open = True
             elif decoder.failed is not None:
                 banner.set_exception(decoder.failed)
                 banner.exception()
@@ -300,8 +294,7 @@ class Connection:
             InvalidAction: The action cannot be sent; nothing was written.
             InvalidState: The link is not open.
         """
-        transport = self._transport
-        if transport is None or self._closing or not self.is_open:
+        if not self.is_open:
             raise InvalidState(f"not connected; {action.action_name} not sent")
         loop = asyncio.get_running_loop()
         pending, data = self.session.start(action, loop.create_future())

@@ -420,8 +420,9 @@ class ClientSession(Generic[W]):
                         append(waiting)
                 append(message)
             elif route is Route.DONE:
-                assert pending is not None
-                self._complete(pending)
+                assert pending is not None and pending.response is not None
+                if pending.check is not None or pending.response.complete is not None:
+                    self._complete(pending)
                 append(pending)
             elif route is Route.ORPHAN:
                 append(message)

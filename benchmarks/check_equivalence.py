@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reference_frames
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from amiasync.events import EVENT_CLASSES
@@ -94,7 +94,7 @@ def check_message(text: str, calls: list[tuple[str, str]]) -> None:
             else:
                 assert message.headers == pairs, (text, message.headers, pairs)
         assert message.headers == pairs
-        assert list(message) == list(dict(reversed(pairs)))
+        assert list(message) == list(dict.fromkeys(k for k, _ in pairs))  # wire order
 
 
 def _describe(message: Message) -> tuple[str, Any, Any, list[tuple[str, str]]]:
@@ -106,7 +106,10 @@ def _feed_all(decoder: FrameDecoder, chunks: list[bytes]) -> list[Any]:
     out = []
     for chunk in chunks:
         out.extend(_describe(m) for m in decoder.feed(chunk))
-        out.extend(("error", type(e).__name__, str(e), []) for e in decoder.take_errors())
+        # Messages only: errors now carry sizes and redacted excerpts, and an
+        # oversized frame's terminator split across two reads is no longer
+        # missed (the reference then skipped the next frame too).
+        decoder.take_errors()
     return out
 
 
@@ -124,6 +127,10 @@ FRAME_PIECES = [
        st.sampled_from([1 << 20, 64, 16]), st.booleans())
 @settings(max_examples=4000, deadline=None, suppress_health_check=list(HealthCheck))
 def check_decoder(stream: bytes, cuts: list[int], max_size: int, classify: bool) -> None:
+    # Legacy output without its end marker now also ends at the next frame
+    # that starts a message (the reference swallowed the stream): compared
+    # by tests/sansio/test_decoder.py instead.
+    assume(b"Response: Follows" not in stream)
     points = sorted({c for c in cuts if c < len(stream)})
     chunks = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)])]
     for banner in (False, True):
@@ -141,7 +148,7 @@ def main() -> None:
     check_message()
     print("message lookups: same as the reference on every example")
     check_decoder()
-    print("decoder: same messages and errors as the reference decoder, however cut")
+    print("decoder: same messages as the reference decoder, however cut")
 
 
 if __name__ == "__main__":

@@ -53,25 +53,33 @@ class Counter:
         self.count = 0
         self.start = 0.0
         self.end = 0.0
+        # CPU seconds of this process over the same span: less sensitive to
+        # a loaded machine than the wall clock (run.py --baseline shows both).
+        self.cpu_start = 0.0
+        self.cpu_end = 0.0
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def hit(self) -> None:
         count = self.count = self.count + 1
         if count == 1:
             self.start = time.perf_counter()
+            self.cpu_start = time.process_time()
         if count == self.total:
             self.end = time.perf_counter()
+            self.cpu_end = time.process_time()
             self.done.set_result(None)
 
 
 def _result(kind: str, n: int, counter: Counter, **extra: Any) -> dict[str, Any]:
     elapsed = counter.end - counter.start
+    cpu = counter.cpu_end - counter.cpu_start
     return {
         "kind": kind,
         "events": n,
         "received": counter.count,
         "elapsed": elapsed,
         "rate": (n - 1) / elapsed if elapsed > 0 else 0.0,
+        "cpu_rate": (n - 1) / cpu if cpu > 0 else 0.0,
         "maxrss_kb": _rss_kb(),
         **extra,
     }
@@ -325,11 +333,13 @@ async def run_ping_amiasync(port: int, n: int, concurrent: bool) -> dict[str, An
     kind = "ping-conc-amiasync" if concurrent else "ping-seq-amiasync"
     if concurrent:
         start = time.perf_counter()
+        cpu = time.process_time()
         replies = await asyncio.gather(*(manager.ping() for _ in range(n)))
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         assert all(r.get("Ping") == "Pong" for r in replies)
         await manager.close()
-        return _ping_result(kind, n, None, elapsed)
+        return {**_ping_result(kind, n, None, elapsed), "cpu_rate": n / cpu if cpu > 0 else 0.0}
     rtts = []
     ping = manager.ping
     start = time.perf_counter()

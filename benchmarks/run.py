@@ -267,7 +267,8 @@ def compare(args: argparse.Namespace, baseline: Path) -> None:
     lines = [
         f"before/after: {args.events:,} events, {args.pings} pings, {args.runs} runs "
         "(median), trees alternated",
-        f"{'client':<22}{'before':>14}{'after':>14}{'after/before':>14}",
+        f"{'client':<22}{'before':>14}{'after':>14}{'after/before':>14}"
+        f"{'CPU before':>14}{'CPU after':>14}{'CPU a/b':>10}",
     ]
     for kind in COMPARED:
         key = "rtt_us" if kind.startswith("ping-seq") else "rate"
@@ -277,8 +278,16 @@ def compare(args: argparse.Namespace, baseline: Path) -> None:
         shown = [
             f"{v:,.1f}{unit}" if key == "rtt_us" else fmt_rate(v) + unit for v in (before, after)
         ]
-        lines.append(f"{kind:<22}{shown[0]:>14}{shown[1]:>14}{after / before:>13.2f}x")
-    lines.append("(events/s and pings/s: higher is better; seq RTT: lower is better)")
+        line = f"{kind:<22}{shown[0]:>14}{shown[1]:>14}{after / before:>13.2f}x"
+        if all("cpu_rate" in r for label in trees for r in results[label][kind]):
+            cpu = [median_of(results[label][kind], "cpu_rate") for label in ("before", "after")]
+            line += f"{fmt_rate(cpu[0]) + '/s':>14}{fmt_rate(cpu[1]) + '/s':>14}"
+            line += f"{cpu[1] / cpu[0]:>9.2f}x"
+        lines.append(line)
+    lines.append(
+        "(events/s and pings/s: higher is better; seq RTT: lower is better; CPU: per second "
+        "of the client's own CPU time, less sensitive to the machine's load)"
+    )
     table = "\n".join(lines)
     print(table)
     out = HERE / "results"

@@ -29,6 +29,10 @@ class RawPeer:
             await self.handler(reader, writer)
         except (ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:
+            # The server is closing: end quietly (asyncio logs a cancelled
+            # client_connected_cb task as an error otherwise).
+            pass
 
     async def __aenter__(self) -> RawPeer:
         self._server = await asyncio.start_server(self._serve, self.host, 0)
