@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from ._extensions import loaded as _loaded_extensions
 from .connection import (
     DEFAULT_PORT,
     USE_DEFAULT,
@@ -44,6 +45,7 @@ from .stream import EventStream
 
 __all__ = [
     "__version__",
+    "__compiled__",
     "Manager",
     "connect",
     "ManagerPool",
@@ -72,6 +74,10 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+#: True when the compiled codec runs (built at install time, and
+#: ``AMIASYNC_NO_EXTENSIONS`` not set); False for the pure-Python reference.
+__compiled__ = _loaded_extensions() == {"_cframes", "_cmessage", "_cdispatch"}
 
 #: Submodules reachable as attributes after ``import amiasync`` alone, as
 #: ``pystrix.ami.core_events`` is after ``import pystrix``; imported on first

@@ -28,6 +28,7 @@ from collections.abc import Awaitable
 from typing import Any, Callable
 
 from ._compat import timeout as async_timeout
+from ._extensions import load
 from .message import Event, Message
 from .registry import CallbackRegistry, Handler
 
@@ -223,3 +224,10 @@ def _wrap(awaitable: Awaitable[Any]) -> Handler:
 
 def _name(message: Message) -> str:
     return getattr(message, "event_name", None) or message.get("Response", "?")
+
+
+# The compiled twin of Dispatcher.received (amiasync/_cdispatch.pyx) when it
+# was built and AMIASYNC_NO_EXTENSIONS is not set; the method above is the reference.
+_cdispatch = load("_cdispatch")
+if _cdispatch is not None:
+    Dispatcher.received = _cdispatch.received  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, Union, overload
 
+from ._extensions import load
 from .exceptions import InvalidAction
 
 __all__ = [
@@ -751,3 +752,10 @@ def messages_from_texts(
 
 
 Mapping.register(Message)
+
+# The compiled twin of Message.get (amiasync/_cmessage.pyx) when it was built
+# and AMIASYNC_NO_EXTENSIONS is not set; the method above is the reference.
+_cmessage = load("_cmessage")
+if _cmessage is not None:
+    Message.get = _cmessage.get  # type: ignore[method-assign]
+

@@ -30,9 +30,11 @@ import secrets
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any, Generic, TypeVar, Union
 
+from . import frames
+from ._extensions import load
 from .auth import events_header, md5_key
 from .exceptions import InvalidAction, ManagerAuthError, ProtocolError
-from .frames import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from .frames import DEFAULT_MAX_FRAME_SIZE
 from .message import Action, Event, Message, Response
 
 __all__ = [
@@ -47,6 +49,13 @@ __all__ = [
 ]
 
 log = logging.getLogger("amiasync")
+
+# The compiled twin of the decoder when it was built (see amiasync._extensions);
+# amiasync.frames.FrameDecoder, the reference, otherwise.
+_cframes = load("_cframes")
+FrameDecoder: type[frames.FrameDecoder] = (
+    frames.FrameDecoder if _cframes is None else _cframes.FrameDecoder
+)
 
 W = TypeVar("W")
 

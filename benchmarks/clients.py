@@ -228,7 +228,10 @@ async def run_amiasync(port: int, n: int, mode: str) -> dict[str, Any]:
     except asyncio.TimeoutError:
         counter.end = time.perf_counter()
     await manager.close()
-    extra: dict[str, Any] = {"module": amiasync.__file__}
+    extra: dict[str, Any] = {
+        "module": amiasync.__file__,
+        "compiled": getattr(amiasync, "__compiled__", False),
+    }
     if mode == "verify":
         missing = n - counter.count
         extra.update(mismatched=mismatched + missing, bad_headers=bad_headers, samples=seen)

@@ -1,6 +1,8 @@
 """Soak: millions of events through a catch-all handler, watching memory.
 
     python benchmarks/soak.py [--events 5000000] [--every 250000]
+    python benchmarks/soak.py --events 1000000 --every 100000   # the compiled path, 1M
+    AMIASYNC_NO_EXTENSIONS=1 python benchmarks/soak.py           # the pure-Python codec
 
 Starts the loopback blaster (``blaster.py``, its own process) and connects one
 amiasync Manager in this process with a catch-all sync handler
@@ -93,8 +95,10 @@ def main() -> None:
         assert blaster.stdout is not None
         line = blaster.stdout.readline().decode().split()
         port = int(line[1])
+        codec = "compiled" if getattr(amiasync, "__compiled__", False) else "pure-Python"
         print(f"soak: {args.events:,} events from 127.0.0.1:{port}, Python "
-              f"{sys.version.split()[0]}, amiasync {amiasync.__version__}", flush=True)
+              f"{sys.version.split()[0]}, amiasync {amiasync.__version__}, {codec} codec",
+              flush=True)
         samples = asyncio.run(soak(port, args.events, args.every))
     finally:
         if blaster.stdin is not None:

@@ -10,10 +10,27 @@ from pathlib import Path
 import pytest
 
 import amiasync
+from amiasync import frames, protocol
 from amiasync.testing import FakeAsterisk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER, SECRET = "admin", "s3cret-wordpass"
+
+#: The decoders the codec tests run against: the pure-Python reference, and
+#: its compiled twin when it is built and not disabled (AMIASYNC_NO_EXTENSIONS).
+DECODERS: list[type[frames.FrameDecoder]] = [frames.FrameDecoder]
+if protocol.FrameDecoder is not frames.FrameDecoder:
+    DECODERS.append(protocol.FrameDecoder)
+
+
+def decoder_name(cls: type[frames.FrameDecoder]) -> str:
+    return "python" if cls is frames.FrameDecoder else "compiled"
+
+
+@pytest.fixture(params=DECODERS, ids=decoder_name)
+def decoder_class(request: pytest.FixtureRequest) -> type[frames.FrameDecoder]:
+    """Each decoder implementation in turn."""
+    return request.param  # type: ignore[no-any-return]
 
 
 async def finish(proc: asyncio.subprocess.Process, timeout: float = 30.0) -> tuple[int, str, str]:
