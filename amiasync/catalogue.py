@@ -8,7 +8,7 @@ header is declared once, as one line:
 * :func:`param` declares an action parameter (``channel: HeaderValue =
   param("Channel", kw_only=False)``) on a :class:`DocumentedAction`, which
   type checkers read as a dataclass (``dataclass_transform``): they see the
-  real signature, and so does :func:`inspect.signature` and ``help()``. At run
+  real signature, and so does ``inspect.signature()`` and ``help()``. At run
   time one ``__init__`` serves every action: it refuses an unknown keyword with
   a ``TypeError`` that names the closest parameters, and sends the fields in
   declaration order, then ``extra_headers``.

@@ -16,7 +16,7 @@ Accessor names split the header names' CamelCase (``CallerIDNum`` ->
 shared mixins (``ChannelSnapshot``, ``DestChannelSnapshot``, ``BridgeSnapshot``),
 which also serve ``isinstance`` checks.
 
-The classes live in :mod:`amiasync._events`, imported on the first lookup in
+The classes live in ``amiasync._events`` (private), imported on the first lookup in
 :data:`EVENT_CLASSES` or the first attribute read here, so that importing the
 package stays fast. Generated from Asterisk's XML documentation by
 ``scripts/generate_catalogue.py``.

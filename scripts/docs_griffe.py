@@ -4,8 +4,9 @@ The code's docstrings are written for both ``help()`` and Sphinx-style
 readers: ``:class:`~amiasync.Manager``` roles, ``Example::`` literal blocks.
 mkdocstrings renders Markdown, so this extension rewrites each docstring as it
 is loaded: a role becomes a cross-reference (``[`Manager`][amiasync.Manager]``,
-resolved relative to the object with ``scoped_crossrefs``), and a paragraph
-ending in ``::`` ends in ``:``, its indented block staying a code block.
+resolved relative to the object with ``scoped_crossrefs``), a paragraph
+ending in ``::`` ends in ``:``, its indented block staying a code block, and
+``][`` is escaped so that Asterisk's ``[a][,b]`` syntax is not a link.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ __all__ = ["ReSTRoles"]
 
 _ROLE = re.compile(r":(?:py:)?(?:class|meth|func|attr|data|mod|exc|obj):`(~?)([^`<>]+)`")
 _LITERAL = re.compile(r"::(\n\n)", re.MULTILINE)
+# Asterisk's syntax notes ("[name(<event_name>)][,header(<header_name>)]", in the
+# catalogue's text from core-en_US.xml) read as Markdown reference links.
+_BRACKETS = re.compile(r"\]\[")
 
 
 def _to_markdown(text: str) -> str:
@@ -27,6 +31,7 @@ def _to_markdown(text: str) -> str:
         shown = target.rsplit(".", 1)[-1] if short else target
         return f"[`{shown}`][{target}]"
 
+    text = _BRACKETS.sub(r"]\\[", text)
     return _LITERAL.sub(r":\1", _ROLE.sub(role, text))
 
 

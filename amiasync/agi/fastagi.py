@@ -44,7 +44,7 @@ DEFAULT_FASTAGI_PORT = 4573
 class FastAGILink(asyncio.Protocol):
     """One FastAGI socket: writes command lines, reads answers and ``HANGUP``.
 
-    An :class:`asyncio.Protocol`: the bytes go from the socket callback
+    An ``asyncio.Protocol``: the bytes go from the socket callback
     straight into the decoder, and an answer resolves the pending command at
     once, with no reader task in between.
 
@@ -98,7 +98,7 @@ class FastAGILink(asyncio.Protocol):
                 timer.cancel()
 
     async def send(self, line: str, timeout: float | None) -> AGIResult:
-        """Write one command line and wait for its answer (see :class:`Link`)."""
+        """Write one command line and wait for its answer (see ``session.Link``)."""
         transport = self._transport
         if self._closed or transport is None:
             raise self._gone(line)

@@ -90,7 +90,7 @@ class EventBuffer:
 
         Args:
             name: The event name.
-            headers: Its headers as JSON pairs (:func:`encode_pairs`).
+            headers: Its headers as JSON pairs (:func:`~amiasync.bridge.format.encode_pairs`).
             received: When it was read (Unix time).
         """
         entries = self.entries
