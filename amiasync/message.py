@@ -758,4 +758,3 @@ Mapping.register(Message)
 _cmessage = load("_cmessage")
 if _cmessage is not None:
     Message.get = _cmessage.get  # type: ignore[method-assign]
-
