@@ -79,6 +79,7 @@ __all__ = [
     "table_width",
     "add_connection_options",
     "SUBCOMMAND_MODULES",
+    "stop_on_signals",
     "FAKE_SERVER_PORT",
     "format_event",
     "use_colour",
@@ -489,8 +490,14 @@ def _note_if_slow(target: Target, after: float = SLOW_CONNECT_NOTE) -> Iterator[
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """Set ``stop`` on SIGINT or SIGTERM while in the block (where the loop allows)."""
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGINT or SIGTERM while in the block (where the loop allows).
+
+    The subcommand modules (``agi-serve``, ``top``, ``bridge``) use it too.
+
+    Args:
+        stop: The event to set.
+    """
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -562,7 +569,7 @@ async def run_events(args: argparse.Namespace, target: Target, out: TextIO) -> i
     printed = 0
     keys = tuple(args.patterns)
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             with _note_if_slow(target):
                 banner = await _unless_stopped(
                     manager.connect(target.host, target.port, ssl=target.ssl), stop
@@ -772,7 +779,7 @@ async def run_fake_server(args: argparse.Namespace, out: TextIO) -> int:
     stop = asyncio.Event()
     traffic: asyncio.Task[None] | None = None
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             out.write(f"listening on {server.host}:{server.port}\n")
             out.flush()
             if not args.quiet:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib
 import logging
 import os
-import signal
 import sys
 from typing import TextIO
 
+from ..cli import stop_on_signals
 from .fastagi import DEFAULT_FASTAGI_PORT, FastAGIServer
 
 __all__ = ["add_subcommand", "run", "load_app", "COMMAND"]
@@ -95,15 +94,12 @@ def load_app(target: str) -> FastAGIServer:
 
 
 async def _serve(app: FastAGIServer, args: argparse.Namespace, out: TextIO) -> int:
-    loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(sig, stop.set)
     app.stop_grace = args.grace
-    async with app.serve(args.host, args.port):
-        print(f"listening on {args.host}:{app.port}", file=out, flush=True)
-        await stop.wait()
+    with stop_on_signals(stop):
+        async with app.serve(args.host, args.port):
+            print(f"listening on {args.host}:{app.port}", file=out, flush=True)
+            await stop.wait()
     return 0
 
 

@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, TextIO
+
+from ..cli import stop_on_signals
 
 __all__ = ["add_subcommand", "run_bridge", "load_config", "parse_pbx"]
 
@@ -191,7 +191,7 @@ async def _serve(
         executor_options={"heartbeat": args.heartbeat},
     )
     stop = asyncio.Event()
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         await bridge.start()
         print("bridge ready: " + ", ".join(servers), flush=True)
         reporter = asyncio.ensure_future(_report(bridge, args.status_interval))
@@ -228,20 +228,3 @@ async def _report(bridge: Any, interval: float) -> None:
             )
         then = now
         print("bridge: " + "; ".join(parts), file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):
-            continue
-        installed.append(sig)
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)

@@ -19,12 +19,12 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..cli import stop_on_signals
 from ..connection import Manager
 from ..exceptions import AMIError, ManagerAuthError
 from .state import LiveState
@@ -321,29 +321,25 @@ async def run_top(args: argparse.Namespace, target: Target, out: TextIO) -> int:
         keepalive=5.0,
     )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        if once:
-            await _connect(target, manager, stop, wait=False)
-            async with LiveState(manager) as live:
-                await live.synced(timeout=target.timeout)
-                if args.json:
-                    json.dump(snapshot_json(live), out, indent=1)
-                    out.write("\n")
-                else:
-                    width = shutil.get_terminal_size((120, 40)).columns
-                    for line in render(live, width=width, sort=args.sort, target=target.describe()):
-                        out.write(line + "\n")
-            return 0
-        return await _live_view(args, target, manager, stop, out)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
-        await manager.close()
+    with stop_on_signals(stop):
+        try:
+            if once:
+                await _connect(target, manager, stop, wait=False)
+                async with LiveState(manager) as live:
+                    await live.synced(timeout=target.timeout)
+                    if args.json:
+                        json.dump(snapshot_json(live), out, indent=1)
+                        out.write("\n")
+                    else:
+                        width = shutil.get_terminal_size((120, 40)).columns
+                        for line in render(
+                            live, width=width, sort=args.sort, target=target.describe()
+                        ):
+                            out.write(line + "\n")
+                return 0
+            return await _live_view(args, target, manager, stop, out)
+        finally:
+            await manager.close()
 
 
 async def _live_view(
