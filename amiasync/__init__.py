@@ -13,7 +13,7 @@ The names most programs need are here::
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ._extensions import loaded as _loaded_extensions
 from .connection import (
@@ -40,8 +40,10 @@ from .exceptions import (
     ProtocolError,
 )
 from .message import Action, Event, Message, Response
-from .pool import ManagerPool
 from .stream import EventStream
+
+if TYPE_CHECKING:
+    from .pool import ManagerPool
 
 __all__ = [
     "__version__",
@@ -85,7 +87,13 @@ __compiled__ = _loaded_extensions() == {"_cframes", "_cmessage", "_cdispatch"}
 _SUBMODULES = frozenset({"actions", "core", "core_events", "events", "testing"})
 
 
-def __getattr__(name: str) -> ModuleType:
+def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "ManagerPool":
+        # Most programs talk to one Asterisk: the pool (and what it imports)
+        # is loaded when a program first names it.
+        from .pool import ManagerPool
+
+        return ManagerPool
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

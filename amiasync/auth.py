@@ -7,8 +7,6 @@ typed ``Login`` action compute it here, so there is one copy of the rule.
 
 from __future__ import annotations
 
-import hashlib
-
 __all__ = ["md5_key", "events_header"]
 
 
@@ -22,6 +20,10 @@ def md5_key(challenge: str, secret: str) -> str:
     Returns:
         32 lowercase hex digits.
     """
+    # Imported here: hashlib loads OpenSSL's digests (about a millisecond),
+    # and only a challenge login needs one.
+    import hashlib
+
     return hashlib.md5((challenge + secret).encode("utf-8")).hexdigest()  # noqa: S324 - AMI's own scheme
 
 

@@ -7,7 +7,6 @@ fresh one only after a link proved healthy (stayed up and logged in).
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 
 __all__ = ["backoff"]
@@ -29,6 +28,10 @@ def backoff(
     Yields:
         Delays in seconds, for ever.
     """
+    # Imported here, on the first reconnect: a client whose link never drops
+    # does not pay for the random module at import time.
+    import random
+
     delay = initial
     while True:
         yield delay * random.uniform(1.0 - jitter, 1.0)

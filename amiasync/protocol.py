@@ -26,7 +26,7 @@ import dataclasses
 import enum
 import itertools
 import logging
-import secrets
+import os
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any, Generic, TypeVar, Union
 
@@ -92,7 +92,7 @@ def new_action_id_prefix() -> str:
     Random, so that broadcast answers (OriginateResponse) meant for another
     client on the same Asterisk never match one of ours.
     """
-    return f"amiasync-{secrets.token_hex(3)}-"
+    return f"amiasync-{os.urandom(3).hex()}-"
 
 
 @dataclasses.dataclass(frozen=True)

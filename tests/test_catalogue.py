@@ -466,6 +466,28 @@ def test_the_catalogue_loads_on_first_use() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_import_amiasync_loads_only_the_engine() -> None:
+    # The import-time budget (issue 11): beyond asyncio and ssl, `import amiasync`
+    # loads its engine modules and nothing that only some programs need: no
+    # catalogue, no pool, no hashlib (MD5 login), no random (reconnect jitter).
+    code = (
+        "import sys, asyncio, ssl\n"
+        "before = set(sys.modules)\n"
+        "import amiasync\n"
+        "extra = sorted(set(sys.modules) - before)\n"
+        "print(' '.join(extra))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    for name in ("amiasync.actions", "amiasync._events", "amiasync.pool", "hashlib", "random"):
+        assert name not in loaded, f"import amiasync loaded {name}"
+    assert {"amiasync.connection", "amiasync.protocol"} <= loaded
+    # The pool is still one attribute away.
+    code = "import amiasync, sys; amiasync.ManagerPool; assert 'amiasync.pool' in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
 def test_actions_all_lists_actions_only() -> None:
     assert all(issubclass(getattr(actions, n), DocumentedAction) for n in actions.__all__)
     assert "DocumentedAction" not in actions.__all__ and "check_required" not in actions.__all__
