@@ -509,6 +509,33 @@ def test_dial_peers_local_halves_merge_and_attended_transfer():
     assert model.channels["1.3"].local_peer is None
 
 
+def test_attended_transfer_without_target_headers_finds_the_target_in_the_merged_bridge():
+    # As Asterisk 22 reports it when the transferer hung up (completing the
+    # transfer) before the message was built: no TransferTarget* headers.
+    model = LiveModel()
+    apply = lambda **h: model.apply(Event.from_headers(h))  # noqa: E731
+    for name, uniqueid in (("Local/atxfer@live-1;2", "2.2"), ("PJSIP/uas-1", "2.3")):
+        apply(Event="Newchannel", **snap("", name, uniqueid, "2.1"))
+    apply(Event="Newchannel", **snap("", "Local/800@live-2;1", "2.4", "2.1"))
+    for bridge, uniqueid in (("b1", "2.3"), ("b2", "2.4")):
+        apply(Event="BridgeEnter", BridgeUniqueid=bridge, BridgeType="basic", Uniqueid=uniqueid)
+    apply(Event="Hangup", **snap("", "Local/atxfer@live-1;2", "2.2", "2.1"))
+    apply(Event="BridgeMerge", FromBridgeUniqueid="b2", ToBridgeUniqueid="b1")
+    apply(
+        Event="AttendedTransfer",
+        Result="Success",
+        **snap("OrigTransferer", "Local/atxfer@live-1;2", "2.2", "2.1"),
+        **snap("SecondTransferer", "Local/atxfer@live-1;2", "2.2", "2.1"),
+        **snap("Transferee", "PJSIP/uas-1", "2.3", "2.1"),
+        DestType="Bridge",
+        DestBridgeUniqueid="b1",
+    )
+    (transfer,) = model.transfers
+    assert (transfer.transferer, transfer.target) == ("2.2", "2.4")
+    assert model.bridges["b1"].channels == {"2.3", "2.4"}
+    assert "2.2" not in model.channels  # a hung-up transferer is not brought back
+
+
 def test_queue_callers_keep_queue_order_and_renumber_on_leave():
     model = LiveModel(clock=lambda: 50.0)
     for position, uniqueid in enumerate(("1.1", "1.2", "1.3"), 1):

@@ -23,6 +23,7 @@ import pytest
 
 import amiasync
 from amiasync import Action
+from amiasync._compat import timeout as async_timeout
 from amiasync.connection import ConnectionState
 from amiasync.live import LiveState
 
@@ -395,4 +396,105 @@ async def test_blind_transfer_of_a_real_call(asterisk, sipp):
             if not any(c.linkedid == uas.linkedid for c in live.channels.values()):
                 break
             await asyncio.sleep(0.05)
+        await checkpoint(truth, live)
+
+
+async def wait_model(live: LiveState, condition, what: str) -> None:
+    """Until ``condition()`` holds of the model (bounded: 10 s of events)."""
+    changes = live.changes()
+    try:
+        async with async_timeout(10):
+            while not condition():
+                await changes.__anext__()
+    except asyncio.TimeoutError:
+        raise AssertionError(f"the model never showed {what}") from None
+    finally:
+        changes.close()
+
+
+async def test_attended_transfer_of_a_real_call(asterisk, sipp):
+    """AMI Atxfer on the caller of a Dial(..., T) bridge, completed by its hangup.
+
+    Local/atxfer@live;2 dials the sipp UAS with Dial's T option (the caller
+    may transfer); Atxfer types the sandbox's feature code (features.conf,
+    ``atxfer => *2``) and 800 on it. Asterisk holds the UAS in the first
+    bridge and bridges the transferer with Local/800@live;1 in a second one;
+    when the transferer hangs up, the UAS and the target end up together.
+    """
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        truth = Truth(manager)
+        await live.synced(timeout=30)
+        result = await manager.originate(
+            Action(
+                "Originate", Channel="Local/atxfer@live", Context="live", Exten="wait", Priority="1"
+            )
+        )
+        assert result.success
+
+        def named(prefix: str):
+            return [c for c in live.channels.values() if c.name.startswith(prefix)]
+
+        def dialled() -> bool:
+            return any(len(b.channels) == 2 for b in live.bridges.values()) and bool(
+                named("PJSIP/uas")
+            )
+
+        await wait_model(live, dialled, "the UAS bridged with Local/atxfer;2")
+        (uas,) = named("PJSIP/uas")
+        (transferer,) = [c for c in named("Local/atxfer@live") if c.name.endswith(";2")]
+        assert live.bridges[uas.bridge_id].channels == {uas.uniqueid, transferer.uniqueid}
+        await checkpoint(truth, live)
+
+        response = await manager.send_action(
+            Action("Atxfer", Channel=transferer.name, Context="live", Exten="800"), check=True
+        )
+        assert response.success
+
+        def consulting() -> bool:
+            targets = [c for c in named("Local/800@live") if c.name.endswith(";1")]
+            return bool(targets) and targets[0].bridge_id == live.channels[
+                transferer.uniqueid
+            ].bridge_id not in (None, uas.bridge_id)
+
+        await wait_model(live, consulting, "the transferer bridged with the target")
+        (target,) = [c for c in named("Local/800@live") if c.name.endswith(";1")]
+        # The transferee waits alone in the first bridge meanwhile.
+        assert live.bridges[uas.bridge_id].channels == {uas.uniqueid}
+        await checkpoint(truth, live)
+
+        await manager.send_action(Action("Hangup", Channel=transferer.name), check=True)
+        await wait_model(
+            live,
+            lambda: bool(live.model.transfers) and transferer.uniqueid not in live.channels,
+            "the AttendedTransfer",
+        )
+        transfer = live.model.transfers[-1]
+        assert (transfer.kind, transfer.result, transfer.transferer, transfer.target) == (
+            "attended",
+            "Success",
+            transferer.uniqueid,
+            target.uniqueid,
+        )
+        await wait_model(
+            live,
+            lambda: (
+                live.channels[uas.uniqueid].bridge_id == live.channels[target.uniqueid].bridge_id
+            ),
+            "the transferee bridged with the target",
+        )
+        joined = live.channels[uas.uniqueid].bridge_id
+        assert live.bridges[joined].channels == {uas.uniqueid, target.uniqueid}
+        _, bridges = await checkpoint(truth, live)
+        assert bridges[joined] == 2
+        # One call: the target's Local channels kept the call's Linkedid.
+        assert {uas.uniqueid, target.uniqueid} <= live.calls[uas.linkedid].channels
+
+        for channel in list(live.channels.values()):
+            if channel.linkedid == uas.linkedid:
+                await manager.send_action(Action("Hangup", Channel=channel.name))
+        await wait_model(
+            live,
+            lambda: uas.linkedid not in live.calls,
+            "the call gone",
+        )
         await checkpoint(truth, live)
