@@ -432,7 +432,7 @@ EOF
 # UAS), so each call has two channels and a bridge; `agent` (the same sipp
 # UAS) is the member of queue `support`. No media: direct_media off, RTP on
 # 127.0.0.1, sipp sends none. Every call holds two RTP/RTCP port pairs, so
-# the default 800 ports carry 200 calls at once (the tests keep about 60 up
+# the default 800 ports carry 200 calls at once (the tests keep about 50 up
 # while placing 20+ calls/s). Every port is configurable: AMI_SIP_PORT
 # (Asterisk's transport, 45060), AMI_SIPP_UAS_PORT (45062), AMI_RTP_START /
 # AMI_RTP_END (45100-45899). The tests start sipp themselves.

@@ -1,16 +1,17 @@
 """LiveState against the real Asterisk with real SIP calls (sipp on loopback).
 
 How a checkpoint compares the model with the truth while calls come and go
-(20+ new calls a second): one write sends a fence, CoreShowChannels,
-BridgeList and a second fence. Asterisk handles a session's actions one after
-the other, so both lists are read between the two fences. A fence is a global
-variable's VarSet (see ``Truth.fence``): when it reaches us, every channel and
-bridge event Asterisk published before it has reached us too, and the test
-notes what the model held at that moment and how many events that change the
-channel set or a bridge's members it had seen. When no such event came
-between the two fences, the truth did not move while the lists were read, so
-the model must equal them exactly; otherwise (or while a bridge dissolves,
-see ``Truth.read``) the checkpoint is taken again.
+(20+ new calls a second), in ``Truth.still``: one write sends a fence,
+CoreShowChannels and BridgeList; Asterisk handles a session's actions one
+after the other, so the lists are read after the fence. Then both lists
+again, then a second fence. A fence is a global variable's VarSet (see
+``Truth.fence``): when it reaches us, every channel and bridge event Asterisk
+published before it has reached us too, and the test notes what the model
+held at that moment and how many events that change the channel set or a
+bridge's members it had seen. When both reads agree and no such event came
+between the two fences, the truth did not move while it was read, so the
+model must equal it exactly; otherwise (or while a bridge dissolves, see
+``Truth.read``) the checkpoint is taken again, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .sipp_traffic import Sipp
 pytestmark = pytest.mark.integration
 
 _fences = itertools.count(1)
-SIP_CHANNEL = re.compile(r"(PJSIP/(uac|uas|agent)|Local/call@live)-")
+SIP_CHANNEL = re.compile(r"(PJSIP/(uac|uas|agent)|Local/(call|atxfer|800)@live)-")
 
 
 async def hang_up_sip_calls(asterisk: Target) -> None:
