@@ -751,8 +751,30 @@ class Manager:
         """
         self._state_handlers.append(handler)
 
+    def unregister_state_callback(self, handler: StateHandler) -> bool:
+        """Remove a callback registered with :meth:`register_state_callback`.
+
+        A handler registered several times is removed once. A handler may
+        remove itself (or another) while it is being called: the state
+        change being reported still reaches the handlers registered when it
+        happened.
+
+        Args:
+            handler: The callback, as it was registered (a bound method
+                compares equal to itself taken again from the same object).
+
+        Returns:
+            True if it was registered.
+        """
+        try:
+            self._state_handlers.remove(handler)
+        except ValueError:
+            return False
+        return True
+
     def _notify_state(self, state: ConnectionState) -> None:
-        for handler in self._state_handlers:
+        # A copy: a handler may unregister itself or another while we loop.
+        for handler in list(self._state_handlers):
             try:
                 result = handler(state, self)
                 if isinstance(result, Awaitable):

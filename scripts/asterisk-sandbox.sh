@@ -236,7 +236,7 @@ write_config() {
 
     # Empty files: the modules then use their defaults instead of logging
     # "Unable to load config file" (or declining to load) at every start.
-    for f in acl aeap agents amd ari ccss chan_websocket cli_aliases confbridge features \
+    for f in acl aeap agents amd ari ccss chan_websocket cli_aliases confbridge \
         followme geolocation minivm musiconhold pjproject pjsip pjsip_notify pjsip_wizard \
         queuerules res_fax res_http_media_cache stasis udptl websocket_client; do
         : >"$etc/$f.conf"
@@ -431,13 +431,15 @@ EOF
 # a sipp UAC calls endpoint `uac`, the dialplan Dials endpoint `uas` (a sipp
 # UAS), so each call has two channels and a bridge; `agent` (the same sipp
 # UAS) is the member of queue `support`. No media: direct_media off, RTP on
-# 127.0.0.1 in a short port range, sipp sends none. Every port is configurable:
-# AMI_SIP_PORT (Asterisk's transport, 45060), AMI_SIPP_UAS_PORT (45062),
-# AMI_RTP_START / AMI_RTP_END (45100-45199). The tests start sipp themselves.
+# 127.0.0.1, sipp sends none. Every call holds two RTP/RTCP port pairs, so
+# the default 800 ports carry 200 calls at once (the tests keep about 50 up
+# while placing 20+ calls/s). Every port is configurable: AMI_SIP_PORT
+# (Asterisk's transport, 45060), AMI_SIPP_UAS_PORT (45062), AMI_RTP_START /
+# AMI_RTP_END (45100-45899). The tests start sipp themselves.
 AMI_SIP_PORT=${AMI_SIP_PORT:-45060}
 AMI_SIPP_UAS_PORT=${AMI_SIPP_UAS_PORT:-45062}
 AMI_RTP_START=${AMI_RTP_START:-45100}
-AMI_RTP_END=${AMI_RTP_END:-45199}
+AMI_RTP_END=${AMI_RTP_END:-45899}
 
 validate_sip_settings() {
     local v
@@ -500,12 +502,31 @@ aors = agent
 type = aor
 contact = sip:agent@127.0.0.1:$AMI_SIPP_UAS_PORT
 EOF
+    # AMI Atxfer types the attended transfer feature code on the channel
+    # (main/manager.c, action_atxfer), and Asterisk 22 maps none by default
+    # (main/features_config.c, DEFAULT_FEATUREMAP_ATXFER ""). No announcement:
+    # the chroot has no sound files.
+    cat >"$etc/features.conf" <<'EOF'
+[general]
+transferannouncesound =
+
+[featuremap]
+atxfer => *2
+EOF
     cat >>"$etc/extensions.conf" <<'EOF'
 
 ; issue 15 (live state): calls from the sipp UAC land here.
 [live]
 ; Two channels and a bridge: sipp UAC -> Dial -> sipp UAS.
 exten => call,1,Dial(PJSIP/uas,10)
+ same => n,Hangup()
+; The same, the caller allowed to transfer (Dial's T: the bridge listens
+; for the caller's feature codes, which AMI Atxfer sends as DTMF).
+exten => atxfer,1,Dial(PJSIP/uas,10,T)
+ same => n,Hangup()
+; The target of attended transfers (digits only: Atxfer sends them as DTMF).
+exten => 800,1,Answer()
+ same => n,Wait(120)
  same => n,Hangup()
 ; A caller for queue `support` (member PJSIP/agent, also the sipp UAS).
 exten => queue,1,Answer()

@@ -4,8 +4,11 @@
 with CoreShowChannels, BridgeList and QueueStatus asked during the traffic.
 ``10-live-queue-hold``: queue member paused (QueuePause), a caller waiting,
 the member unpaused, rung and connected; meanwhile a call held and unheld by
-re-INVITE. Both start with Asterisk idle, so a model fed from the first byte
-is the reference.
+re-INVITE. ``11-live-attended-transfer``: AMI Atxfer on Local/atxfer@live;2
+(Dial(PJSIP/uas,10,T) to the sipp UAS), target 800, completed by hanging up
+the transferer; Asterisk left the TransferTarget headers out of this one's
+AttendedTransfer (the transferer had left the second bridge). All start with
+Asterisk idle, so a model fed from the first byte is the reference.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .conftest import FIXTURES
 
 CALLS = "09-live-10-calls"
 QUEUE = "10-live-queue-hold"
+ATXFER = "11-live-attended-transfer"
 
 
 def transcript(name: str) -> list[Message]:
@@ -507,6 +511,77 @@ def test_dial_peers_local_halves_merge_and_attended_transfer():
     )
     apply(Event="Hangup", Uniqueid="1.4")
     assert model.channels["1.3"].local_peer is None
+
+
+def test_attended_transfer_without_target_headers_finds_the_target_in_the_merged_bridge():
+    # As Asterisk 22 reports it when the transferer hung up (completing the
+    # transfer) before the message was built: no TransferTarget* headers.
+    model = LiveModel()
+    apply = lambda **h: model.apply(Event.from_headers(h))  # noqa: E731
+    for name, uniqueid in (("Local/atxfer@live-1;2", "2.2"), ("PJSIP/uas-1", "2.3")):
+        apply(Event="Newchannel", **snap("", name, uniqueid, "2.1"))
+    apply(Event="Newchannel", **snap("", "Local/800@live-2;1", "2.4", "2.1"))
+    for bridge, uniqueid in (("b1", "2.3"), ("b2", "2.4")):
+        apply(Event="BridgeEnter", BridgeUniqueid=bridge, BridgeType="basic", Uniqueid=uniqueid)
+    apply(Event="Hangup", **snap("", "Local/atxfer@live-1;2", "2.2", "2.1"))
+    apply(Event="BridgeMerge", FromBridgeUniqueid="b2", ToBridgeUniqueid="b1")
+    apply(
+        Event="AttendedTransfer",
+        Result="Success",
+        **snap("OrigTransferer", "Local/atxfer@live-1;2", "2.2", "2.1"),
+        **snap("SecondTransferer", "Local/atxfer@live-1;2", "2.2", "2.1"),
+        **snap("Transferee", "PJSIP/uas-1", "2.3", "2.1"),
+        DestType="Bridge",
+        DestBridgeUniqueid="b1",
+    )
+    (transfer,) = model.transfers
+    assert (transfer.transferer, transfer.target) == ("2.2", "2.4")
+    assert model.bridges["b1"].channels == {"2.3", "2.4"}
+    assert "2.2" not in model.channels  # a hung-up transferer is not brought back
+
+
+def test_a_real_attended_transfer_bridges_the_transferee_with_the_target():
+    messages = transcript(ATXFER)
+    model = LiveModel()
+    lists: dict[str, list[Event]] = defaultdict(list)
+    checked = []
+    for message in messages:
+        if not isinstance(message, Event):
+            continue
+        action_id = message.get("ActionID")
+        if action_id is None:
+            model.apply(message)
+        elif message.get("EventList") != "Complete":
+            lists[action_id].append(message)
+        elif action_id.startswith("coreshowchannels-"):
+            # Taken at quiet moments: the model then equals both lists.
+            suffix = action_id.split("-", 1)[1]
+            bridges = {
+                i["BridgeUniqueid"]: int(i["BridgeNumChannels"])
+                for i in lists[f"bridgelist-{suffix}"]
+            }
+            assert set(model.channels) == {i["Uniqueid"] for i in lists[action_id]}
+            assert {b: len(m.channels) for b, m in model.bridges.items()} == bridges
+            checked.append((suffix, len(model.channels), sorted(bridges.values())))
+        if message.event_name == "AttendedTransfer":
+            assert "TransferTargetUniqueid" not in message
+            (transfer,) = model.transfers
+            (uas,) = [c for c in model.channels.values() if c.name.startswith("PJSIP/uas-")]
+            (target,) = [
+                c
+                for c in model.channels.values()
+                if c.name.startswith("Local/800@live-") and c.name.endswith(";1")
+            ]
+            assert (transfer.kind, transfer.result) == ("attended", "Success")
+            assert transfer.transferer == message["OrigTransfererUniqueid"]
+            assert transfer.target == target.uniqueid
+            assert uas.bridge_id == target.bridge_id == message["DestBridgeUniqueid"]
+            assert model.bridges[uas.bridge_id].channels == {uas.uniqueid, target.uniqueid}
+            assert model.calls[uas.linkedid].channels >= {uas.uniqueid, target.uniqueid}
+    # Idle; the call up (3 Local halves, the UAS) with the consult bridge
+    # beside the held one; transferee and target together; idle again.
+    assert checked == [("1", 0, []), ("2", 5, [1, 2]), ("3", 3, [2]), ("4", 0, [])]
+    assert not model.channels and not model.bridges and not model.calls
 
 
 def test_queue_callers_keep_queue_order_and_renumber_on_leave():

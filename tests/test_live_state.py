@@ -224,3 +224,15 @@ async def test_a_manager_reconnected_by_hand_is_resynced(server, truth):
             assert set(state.channels) == {"1.2"}
     finally:
         await manager.close()
+
+
+async def test_closing_leaves_no_callback_on_the_manager(server, truth, manager):
+    # The manager's own handlers (reconnect bookkeeping, tracking) stay;
+    # each LiveState's event and state callbacks go when it closes.
+    state_handlers = list(manager._state_handlers)
+    for _ in range(3):
+        async with LiveState(manager) as state:
+            await state.synced(timeout=5)
+            assert len(manager._state_handlers) == len(state_handlers) + 1
+    assert manager._state_handlers == state_handlers
+    assert not manager.unregister_callback("", state._on_event)

@@ -55,6 +55,34 @@ async def test_reconnect_logs_in_again_and_restores_mask_filters_and_callbacks(s
     await manager.close()
 
 
+async def test_an_unregistered_state_callback_is_told_nothing_more(server):
+    manager = amiasync.Manager(reconnect=True)
+    heard: list[tuple[str, ConnectionState]] = []
+
+    def once(state: ConnectionState, m: amiasync.Manager) -> None:
+        heard.append(("once", state))
+        assert m.unregister_state_callback(once)  # from inside its own call
+
+    def never(state: ConnectionState, m: amiasync.Manager) -> None:
+        heard.append(("never", state))
+
+    manager.register_state_callback(once)
+    manager.register_state_callback(never)
+    assert manager.unregister_state_callback(never)
+    assert not manager.unregister_state_callback(never)
+    # Registered after ``once``: still told of the state ``once`` left on.
+    states = state_queue(manager)
+    await manager.connect(server.host, server.port)
+    await manager.login(USER, SECRET)
+    await next_state(states, ConnectionState.CONNECTED)
+    server.drop_connections()
+    await next_state(states, ConnectionState.DISCONNECTED)
+    await next_state(states, ConnectionState.RECONNECTED)
+    assert heard == [("once", ConnectionState.CONNECTED)]
+    assert not manager.unregister_state_callback(once)
+    await manager.close()
+
+
 async def test_pending_actions_are_failed_not_resent_on_reconnect(server):
     server.on_action("Hold", lambda s, a: None)
     manager = await amiasync.connect(

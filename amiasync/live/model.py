@@ -851,31 +851,42 @@ class LiveModel:
             self._update(uniqueid, bridge_id=target)
 
     def _on_blind_transfer(self, h: _Headers, event: Event) -> None:
-        transferer = self._touch(h, event, "Transferer")
+        self._touch(h, event, "Transferer")
         self._touch(h, event, "Transferee")
         target = f"{h.get('Extension', '')}@{h.get('Context', '')}"
         self._add_transfer(
-            Transfer(
-                "blind",
-                h.get("Result", ""),
-                transferer.uniqueid if transferer else "",
-                target,
-            )
+            Transfer("blind", h.get("Result", ""), h.get("TransfererUniqueid", ""), target)
         )
 
     def _on_attended_transfer(self, h: _Headers, event: Event) -> None:
-        transferer = self._touch(h, event, "OrigTransferer")
-        for prefix in ("SecondTransferer", "Transferee"):
+        for prefix in ("OrigTransferer", "SecondTransferer", "Transferee", "TransferTarget"):
             self._touch(h, event, prefix)
-        target = self._touch(h, event, "TransferTarget")
+        # Named by their headers: the transferer has often hung up already
+        # (that is what completes the transfer), and is reported all the same.
+        target = h.get("TransferTargetUniqueid") or self._merged_target(h) or h.get("DestApp", "")
         self._add_transfer(
-            Transfer(
-                "attended",
-                h.get("Result", ""),
-                transferer.uniqueid if transferer else "",
-                target.uniqueid if target else h.get("DestApp", ""),
-            )
+            Transfer("attended", h.get("Result", ""), h.get("OrigTransfererUniqueid", ""), target)
         )
+
+    def _merged_target(self, h: _Headers) -> str:
+        """The target of an attended transfer whose event names none.
+
+        Asterisk finds the target as the transferer's peer in the second
+        bridge (``ast_attended_transfer_message_create`` in
+        ``main/stasis_bridges.c``); when the transferer has already left it
+        (hanging up is what completes the transfer) there is none, and the
+        ``TransferTarget*`` headers are missing. The bridges are joined by
+        then: the target is the one member of the destination bridge that is
+        neither the transferee nor a transferer.
+        """
+        bridge = self.bridges.get(h.get("DestBridgeUniqueid", ""))
+        if bridge is None:
+            return ""
+        known = {
+            h.get(p + "Uniqueid") for p in ("Transferee", "OrigTransferer", "SecondTransferer")
+        }
+        others = bridge.channels - known
+        return next(iter(others)) if len(others) == 1 else ""
 
     def _add_transfer(self, transfer: Transfer) -> None:
         self.transfers.append(transfer)

@@ -212,8 +212,7 @@ class LiveState:
             return
         self._closed = True
         self.manager.unregister_callback("", self._on_event)
-        # The Manager has no way to unregister a state callback; _on_state
-        # ignores calls once closed.
+        self.manager.unregister_state_callback(self._on_state)
         task = self._sync_task
         if task is not None and not task.done():
             task.cancel()
@@ -290,6 +289,8 @@ class LiveState:
 
     def _on_state(self, state: ConnectionState, manager: Any) -> None:
         if self._closed:
+            # Closed by another handler of the same state change (the
+            # manager calls the handlers registered when it happened).
             return
         name = state.name
         if name in ("DISCONNECTED", "FAILED"):

@@ -1,11 +1,12 @@
 """Real SIP traffic for the live-state tests: sipp (Debian's sip-tester) on loopback.
 
 Ports come from the environment so CI can pick free ones (defaults in the
-45060-45099 range): AMI_SIP_PORT (Asterisk's PJSIP transport, written by
-``scripts/asterisk-sandbox.sh``), AMI_SIPP_UAS_PORT (the sipp server the
-sandbox's endpoints `uas` and `agent` point at), AMI_SIPP_UAC_PORT (the first
-of ten ports for sipp clients) and AMI_SIPP_MEDIA_PORT (the first of the
-media ports sipp binds, four per instance; no RTP is ever sent).
+45060-45099 range, the sipp ones next to AMI_SIP_PORT): AMI_SIP_PORT
+(Asterisk's PJSIP transport, written by ``scripts/asterisk-sandbox.sh``),
+AMI_SIPP_UAS_PORT (the sipp server the sandbox's endpoints `uas` and `agent`
+point at), AMI_SIPP_UAC_PORT (the first of six ports for sipp clients) and
+AMI_SIPP_MEDIA_PORT (the first of the media ports sipp binds, four per
+instance; no RTP is ever sent).
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ class Sipp:
 
     def __init__(self) -> None:
         self.binary = shutil.which("sipp")
-        self.asterisk = f"127.0.0.1:{_port('AMI_SIP_PORT', 45060)}"
-        self.uas_port = _port("AMI_SIPP_UAS_PORT", 45062)
-        self.uac_port = _port("AMI_SIPP_UAC_PORT", 45064)
-        self.media_port = _port("AMI_SIPP_MEDIA_PORT", 45070)
+        sip_port = _port("AMI_SIP_PORT", 45060)
+        self.asterisk = f"127.0.0.1:{sip_port}"
+        self.uas_port = _port("AMI_SIPP_UAS_PORT", sip_port + 2)
+        # Next to Asterisk's port unless told: two sandboxes on one machine
+        # (each with its own AMI_SIP_PORT) then never share a sipp port.
+        self.uac_port = _port("AMI_SIPP_UAC_PORT", sip_port + 4)
+        self.media_port = _port("AMI_SIPP_MEDIA_PORT", sip_port + 10)
         self.processes: list[asyncio.subprocess.Process] = []
         self._slot = 0
 
@@ -66,10 +70,15 @@ class Sipp:
         rate: float,
         hold_ms: int,
         scenario: str = "uac.xml",
+        stats: Path | None = None,
     ) -> asyncio.subprocess.Process:
-        """Place ``count`` calls to ``service`` at ``rate`` calls/s, each up ``hold_ms`` ms."""
+        """Place ``count`` calls to ``service`` at ``rate`` calls/s, each up ``hold_ms`` ms.
+
+        With ``stats``, sipp writes its statistics there (CSV, a line a second).
+        """
         slot = self._slot % 6
         self._slot += 1
+        report = () if stats is None else ("-trace_stat", "-stf", str(stats), "-fd", "1")
         return await self._spawn(
             self.asterisk,
             "-sf",
@@ -89,6 +98,7 @@ class Sipp:
             "-timeout",
             "120",
             "-timeout_error",
+            *report,
         )
 
     @staticmethod

@@ -1,28 +1,36 @@
 """LiveState against the real Asterisk with real SIP calls (sipp on loopback).
 
-How a checkpoint compares the model with the truth while calls come and go:
-read CoreShowChannels and BridgeList (and go on only when they agree with each
-other, see ``Truth.read``), pass a fence (a global variable we set and wait to
-see set: every channel event Asterisk published before it has reached us, see
-``Truth.fence``), read them again. When both reads agree, the truth did not
-move in between, so the model must equal it exactly; a third read after the
-comparison makes sure the truth was still the same (otherwise the checkpoint
-is taken again).
+How a checkpoint compares the model with the truth while calls come and go
+(20+ new calls a second), in ``Truth.still``: one write sends a fence,
+CoreShowChannels and BridgeList; Asterisk handles a session's actions one
+after the other, so the lists are read after the fence. Then both lists
+again, then a second fence. A fence is a global variable's VarSet (see
+``Truth.fence``): when it reaches us, every channel and bridge event Asterisk
+published before it has reached us too, and the test notes what the model
+held at that moment and how many events that change the channel set or a
+bridge's members it had seen. When both reads agree and no such event came
+between the two fences, the truth did not move while it was read, so the
+model must equal it exactly; otherwise (or while a bridge dissolves, see
+``Truth.read``) the checkpoint is taken again, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import itertools
 import os
 import re
 import signal
 import time
+from collections.abc import Awaitable
+from pathlib import Path
 
 import pytest
 
 import amiasync
 from amiasync import Action
+from amiasync._compat import timeout as async_timeout
 from amiasync.connection import ConnectionState
 from amiasync.live import LiveState
 
@@ -32,7 +40,7 @@ from .sipp_traffic import Sipp
 pytestmark = pytest.mark.integration
 
 _fences = itertools.count(1)
-SIP_CHANNEL = re.compile(r"(PJSIP/(uac|uas|agent)|Local/call@live)-")
+SIP_CHANNEL = re.compile(r"(PJSIP/(uac|uas|agent)|Local/(call|atxfer|800)@live)-")
 
 
 async def hang_up_sip_calls(asterisk: Target) -> None:
@@ -61,27 +69,49 @@ async def sipp(asterisk: Target):
         await hang_up_sip_calls(asterisk)
 
 
+#: The events that change CoreShowChannels' Uniqueids or BridgeList's members.
+MOVES = frozenset(
+    {"Newchannel", "Hangup", "BridgeCreate", "BridgeDestroy", "BridgeEnter", "BridgeLeave"}
+    | {"BridgeMerge"}
+)
+
+View = tuple[frozenset[str], dict[str, int]]
+
+
 class Truth:
-    def __init__(self, manager: amiasync.Manager) -> None:
+    """What Asterisk lists, and fences to line it up with the model of ``live``."""
+
+    def __init__(self, manager: amiasync.Manager, live: LiveState) -> None:
+        assert live.manager is manager  # fences order one connection's events only
         self.manager = manager
-        self._fence: dict[str, asyncio.Future[None]] = {}
-        manager.register_callback("VarSet", self._on_varset)
+        self.live = live
+        self.moves = 0
+        self._fence: dict[str, asyncio.Future[tuple[View, int]]] = {}
+        manager.register_callback("", self._on_event)
 
-    def _on_varset(self, event, manager) -> None:
-        if event.get("Variable") != "AMIASYNC_FENCE":
-            return
-        waiter = self._fence.pop(event.get("Value", ""), None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    def _on_event(self, event, manager) -> None:
+        # Inline in the reader, like the LiveState's own callback: when the
+        # fence arrives, the model has applied every event before it.
+        name = event.event_name
+        if name in MOVES:
+            self.moves += 1
+        elif name == "VarSet" and event.get("Variable") == "AMIASYNC_FENCE":
+            waiter = self._fence.pop(event.get("Value", ""), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result((model_view(self.live), self.moves))
 
-    async def fence(self) -> None:
+    async def fence(self) -> tuple[View, int]:
         """Every channel event Asterisk published before this call has been received.
 
         The fence is a global variable's VarSet: Asterisk publishes it on the
         all-channels topic (``ast_channel_publish_varset`` with no channel),
-        the one the manager turns into Newchannel, Hangup, BridgeEnter...
-        events, in order. (A UserEvent travels another topic and can overtake
+        which the manager receives in order with Newchannel, Hangup and the
+        bridges' events. (A UserEvent travels another topic and can overtake
         them when Asterisk is busy.)
+
+        Returns:
+            The model's view when the fence arrived, and how many events that
+            move the truth had arrived by then.
         """
         token = f"f{next(_fences)}"
         waiter = asyncio.get_running_loop().create_future()
@@ -89,9 +119,9 @@ class Truth:
         await self.manager.send_action(
             Action("Setvar", Variable="AMIASYNC_FENCE", Value=token), check=True
         )
-        await asyncio.wait_for(waiter, 10)
+        return await asyncio.wait_for(waiter, 10)
 
-    async def read(self) -> tuple[frozenset[str], dict[str, int]] | None:
+    async def read(self) -> View | None:
         """CoreShowChannels' Uniqueids and BridgeList's bridges, or None when they disagree.
 
         They disagree while a bridge dissolves: Asterisk unlinks it from the
@@ -101,14 +131,39 @@ class Truth:
         the callee's BYE is answered). The model follows the channels' events
         then, so such a moment is no checkpoint.
         """
-        channels, bridges = await asyncio.gather(
+        return self._lists(*await asyncio.gather(*self._send_lists()))
+
+    def _send_lists(self) -> list[Awaitable[amiasync.Response]]:
+        # Each send_action writes its action before its first await.
+        return [
             self.manager.send_action(Action("CoreShowChannels"), timeout=30, check=True),
             self.manager.send_action(Action("BridgeList"), timeout=30, check=True),
-        )
+        ]
+
+    @staticmethod
+    def _lists(channels: amiasync.Response, bridges: amiasync.Response) -> View | None:
         listed = {item["BridgeUniqueid"]: int(item["BridgeNumChannels"]) for item in bridges.events}
         if any(item["BridgeId"] not in listed for item in channels.events if item["BridgeId"]):
             return None
         return frozenset(item["Uniqueid"] for item in channels.events), listed
+
+    async def still(self) -> tuple[View, View] | None:
+        """(the model, Asterisk's lists) when the truth held still while read, else None."""
+        # Written in this order, handled by Asterisk in this order.
+        before, channels, bridges = await asyncio.gather(self.fence(), *self._send_lists())
+        first = self._lists(channels, bridges)
+        # Read twice, the closing fence sent once the second lists are in:
+        # Asterisk lists a channel a moment before it publishes the event
+        # that says so (it links the snapshot into the cache CoreShowChannels
+        # walks, then publishes it: ast_channel_publish_snapshot in
+        # main/stasis_channels.c), and on a busy machine that thread can be
+        # held up in between. A truth that holds still across both reads
+        # and every event up to the last fence is no such moment.
+        second = await self.read()
+        (seen, moves), (_, moves_after) = before, await self.fence()
+        if first is None or first != second or moves != moves_after:
+            return None
+        return seen, first
 
     async def queue(self, name: str) -> tuple[dict[str, tuple[bool, bool, int]], list[str]]:
         response = await self.manager.send_action(
@@ -129,7 +184,7 @@ class Truth:
         return members, callers
 
 
-def model_view(live: LiveState) -> tuple[frozenset[str], dict[str, int]]:
+def model_view(live: LiveState) -> View:
     return (
         frozenset(live.channels),
         {bridge_id: len(bridge.channels) for bridge_id, bridge in live.bridges.items()},
@@ -155,59 +210,75 @@ async def explain(truth: Truth, live: LiveState) -> str:
     return "".join(lines)
 
 
-async def checkpoint(truth: Truth, live: LiveState, attempts: int = 200):
-    """The model equals CoreShowChannels and BridgeList (see the module docstring)."""
-    last = None
+async def checkpoint(truth: Truth, live: LiveState, attempts: int = 200, while_running=None):
+    """The model equals CoreShowChannels and BridgeList (see the module docstring).
+
+    Args:
+        attempts: How many times to try for a moment the truth holds still.
+        while_running: A process; once it has exited, give up (return None).
+    """
     for _ in range(attempts):
-        first = await truth.read()
-        await truth.fence()
-        second = await truth.read()
-        if first is None or first != second:
+        if while_running is not None and while_running.returncode is not None:
+            return None
+        still = await truth.still()
+        if still is None:
             continue
-        await truth.fence()
-        seen = model_view(live)
-        third = await truth.read()
-        if third != second:
-            continue
-        last = (seen, second)
+        seen, listed = still
         assert live.is_synced
-        assert seen == second, f"model {seen} != Asterisk {second}" + await explain(truth, live)
-        return second
-    raise AssertionError(f"Asterisk never held still for a checkpoint ({last})")
+        assert seen == listed, f"model {seen} != Asterisk {listed}" + await explain(truth, live)
+        return listed
+    raise AssertionError(f"Asterisk never held still for a checkpoint in {attempts} attempts")
 
 
-async def test_200_calls_at_25_per_second_checkpoints_then_empty(asterisk, sipp):
+def sipp_rate(stats: Path, count: int) -> float:
+    """Calls per second sipp placed, from its statistics file (``-trace_stat``).
+
+    The time from sipp's start to the first report (one a second) that counts
+    ``count`` calls placed: up to a second more than it took, so the rate is,
+    if anything, underestimated.
+    """
+    with stats.open(newline="") as lines:
+        for row in csv.DictReader(lines, delimiter=";"):
+            if int(row["OutgoingCall(C)"]) >= count:
+                started = float(row["StartTime"].split()[-1])
+                now = float(row["CurrentTime"].split()[-1])
+                return count / (now - started)
+    raise AssertionError(f"sipp never reported {count} calls placed: {stats.read_text()[-2000:]}")
+
+
+async def test_200_calls_at_20_per_second_checkpoints_during_then_empty(asterisk, sipp, tmp_path):
     async with asterisk.connect() as manager, LiveState(manager) as live:
-        truth = Truth(manager)
+        truth = Truth(manager, live)
         await live.synced(timeout=30)
         await checkpoint(truth, live)
-        full_checkpoints = 0
-        peak = 0
-        # Ten waves of 20 calls at 25 calls/s: the sandbox's 100 RTP ports
-        # hold about 25 calls at once. Each call: sipp -> Asterisk -> Dial ->
-        # sipp, two channels and a bridge, up for 2.5 s.
-        for _ in range(10):
-            wave = await sipp.calls("call", count=20, rate=25, hold_ms=2500)
-            while wave.returncode is None:
-                channels, bridges = await checkpoint(truth, live)
-                if len(channels) >= 10:
-                    full_checkpoints += 1
-                    peak = max(peak, len(channels))
-                    for bridge in live.bridges.values():
-                        # 0 or 1 while a call's bridge is set up (BridgeList agrees).
-                        assert len(bridge.channels) <= 2
-                        assert all(
-                            live.channels[u].bridge_id == bridge.bridge_id for u in bridge.channels
-                        )
-                    for call in live.calls.values():
-                        assert all(
-                            live.channels[u].linkedid == call.linkedid for u in call.channels
-                        )
-                await asyncio.sleep(0.3)
-            assert await sipp.finish(wave) == 0
-        print(f"\n200 calls: {full_checkpoints} checkpoints with >= 10 channels, peak {peak}")
-        assert full_checkpoints >= 5, full_checkpoints
-        assert peak >= 30, peak
+        # One steady run: 200 calls placed at 25 calls/s, each sipp ->
+        # Asterisk -> Dial -> sipp, two channels and a bridge, up for 2 s;
+        # about 50 calls (100 channels, 200 RTP ports) at once.
+        stats = tmp_path / "sipp.csv"
+        run = await sipp.calls("call", count=200, rate=25, hold_ms=2000, stats=stats)
+        sizes: list[int] = []
+        while run.returncode is None:
+            listed = await checkpoint(truth, live, while_running=run)
+            if listed is None:
+                break
+            channels, bridges = listed
+            sizes.append(len(channels))
+            for bridge in live.bridges.values():
+                # 0 or 1 while a call's bridge is set up (BridgeList agrees).
+                assert len(bridge.channels) <= 2
+                assert all(live.channels[u].bridge_id == bridge.bridge_id for u in bridge.channels)
+            for call in live.calls.values():
+                assert all(live.channels[u].linkedid == call.linkedid for u in call.channels)
+            await asyncio.sleep(0.1)  # pace: a checkpoint costs Asterisk two full lists
+        assert await sipp.finish(run) == 0
+        rate = sipp_rate(stats, 200)
+        busy = [n for n in sizes if n >= 40]
+        print(
+            f"\n200 calls at {rate:.1f} calls/s (sipp): {len(sizes)} checkpoints during the run, "
+            f"{len(busy)} with >= 40 channels, peak {max(sizes, default=0)}"
+        )
+        assert rate >= 20, rate
+        assert len(busy) >= 5, sizes
         # Everything ends: once Asterisk has no channel left, neither has the model.
         for _ in range(100):
             channels, bridges = await checkpoint(truth, live)
@@ -218,16 +289,15 @@ async def test_200_calls_at_25_per_second_checkpoints_then_empty(asterisk, sipp)
 
 
 async def test_started_in_the_middle_of_traffic_it_converges(asterisk, sipp):
-    async with asterisk.connect() as manager:
-        truth = Truth(manager)
-        wave = await sipp.calls("call", count=20, rate=25, hold_ms=3000)
-        await asyncio.sleep(0.4)  # calls are being set up right now
-        async with asterisk.connect() as second, LiveState(second) as live:
-            await live.synced(timeout=30)
-            channels, _ = await checkpoint(truth, live)
-            assert len(channels) >= 10
-            assert await sipp.finish(wave) == 0
-            channels, _ = await checkpoint(truth, live)
+    wave = await sipp.calls("call", count=40, rate=25, hold_ms=3000)
+    await asyncio.sleep(0.6)  # calls are being set up right now
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        truth = Truth(manager, live)
+        await live.synced(timeout=30)
+        channels, _ = await checkpoint(truth, live)
+        assert len(channels) >= 10
+        assert await sipp.finish(wave) == 0
+        await checkpoint(truth, live)
 
 
 async def test_kill_9_mid_call_and_restart_resyncs_within_2_s(asterisk, sipp):
@@ -241,7 +311,7 @@ async def test_kill_9_mid_call_and_restart_resyncs_within_2_s(asterisk, sipp):
     )
     try:
         async with LiveState(manager) as live:
-            truth = Truth(manager)
+            truth = Truth(manager, live)
             await live.synced(timeout=30)
             wave = await sipp.calls("call", count=10, rate=25, hold_ms=60_000)
             for _ in range(300):
@@ -315,7 +385,7 @@ async def wait_queue(truth: Truth, live: LiveState, want) -> None:
 async def test_queue_member_pause_waiting_caller_and_in_call(asterisk, sipp):
     agent = "PJSIP/agent"
     async with asterisk.connect() as manager, LiveState(manager) as live:
-        truth = Truth(manager)
+        truth = Truth(manager, live)
         await live.synced(timeout=30)
         pause = Action("QueuePause", Queue="support", Interface=agent, Paused="true", Reason="x")
         await manager.send_action(pause, check=True)
@@ -355,7 +425,7 @@ async def test_hold_and_unhold_from_the_phone(asterisk, sipp):
 
 async def test_blind_transfer_of_a_real_call(asterisk, sipp):
     async with asterisk.connect() as manager, LiveState(manager) as live:
-        truth = Truth(manager)
+        truth = Truth(manager, live)
         await live.synced(timeout=30)
         # Local/call@live;2 dials the sipp UAS (a bridge with PJSIP/uas); ;1 waits.
         result = await manager.originate(
@@ -395,4 +465,105 @@ async def test_blind_transfer_of_a_real_call(asterisk, sipp):
             if not any(c.linkedid == uas.linkedid for c in live.channels.values()):
                 break
             await asyncio.sleep(0.05)
+        await checkpoint(truth, live)
+
+
+async def wait_model(live: LiveState, condition, what: str) -> None:
+    """Until ``condition()`` holds of the model (bounded: 10 s of events)."""
+    changes = live.changes()
+    try:
+        async with async_timeout(10):
+            while not condition():
+                await changes.__anext__()
+    except asyncio.TimeoutError:
+        raise AssertionError(f"the model never showed {what}") from None
+    finally:
+        changes.close()
+
+
+async def test_attended_transfer_of_a_real_call(asterisk, sipp):
+    """AMI Atxfer on the caller of a Dial(..., T) bridge, completed by its hangup.
+
+    Local/atxfer@live;2 dials the sipp UAS with Dial's T option (the caller
+    may transfer); Atxfer types the sandbox's feature code (features.conf,
+    ``atxfer => *2``) and 800 on it. Asterisk holds the UAS in the first
+    bridge and bridges the transferer with Local/800@live;1 in a second one;
+    when the transferer hangs up, the UAS and the target end up together.
+    """
+    async with asterisk.connect() as manager, LiveState(manager) as live:
+        truth = Truth(manager, live)
+        await live.synced(timeout=30)
+        result = await manager.originate(
+            Action(
+                "Originate", Channel="Local/atxfer@live", Context="live", Exten="wait", Priority="1"
+            )
+        )
+        assert result.success
+
+        def named(prefix: str):
+            return [c for c in live.channels.values() if c.name.startswith(prefix)]
+
+        def dialled() -> bool:
+            return any(len(b.channels) == 2 for b in live.bridges.values()) and bool(
+                named("PJSIP/uas")
+            )
+
+        await wait_model(live, dialled, "the UAS bridged with Local/atxfer;2")
+        (uas,) = named("PJSIP/uas")
+        (transferer,) = [c for c in named("Local/atxfer@live") if c.name.endswith(";2")]
+        assert live.bridges[uas.bridge_id].channels == {uas.uniqueid, transferer.uniqueid}
+        await checkpoint(truth, live)
+
+        response = await manager.send_action(
+            Action("Atxfer", Channel=transferer.name, Context="live", Exten="800"), check=True
+        )
+        assert response.success
+
+        def consulting() -> bool:
+            targets = [c for c in named("Local/800@live") if c.name.endswith(";1")]
+            return bool(targets) and targets[0].bridge_id == live.channels[
+                transferer.uniqueid
+            ].bridge_id not in (None, uas.bridge_id)
+
+        await wait_model(live, consulting, "the transferer bridged with the target")
+        (target,) = [c for c in named("Local/800@live") if c.name.endswith(";1")]
+        # The transferee waits alone in the first bridge meanwhile.
+        assert live.bridges[uas.bridge_id].channels == {uas.uniqueid}
+        await checkpoint(truth, live)
+
+        await manager.send_action(Action("Hangup", Channel=transferer.name), check=True)
+        await wait_model(
+            live,
+            lambda: bool(live.model.transfers) and transferer.uniqueid not in live.channels,
+            "the AttendedTransfer",
+        )
+        transfer = live.model.transfers[-1]
+        assert (transfer.kind, transfer.result, transfer.transferer, transfer.target) == (
+            "attended",
+            "Success",
+            transferer.uniqueid,
+            target.uniqueid,
+        )
+        await wait_model(
+            live,
+            lambda: (
+                live.channels[uas.uniqueid].bridge_id == live.channels[target.uniqueid].bridge_id
+            ),
+            "the transferee bridged with the target",
+        )
+        joined = live.channels[uas.uniqueid].bridge_id
+        assert live.bridges[joined].channels == {uas.uniqueid, target.uniqueid}
+        _, bridges = await checkpoint(truth, live)
+        assert bridges[joined] == 2
+        # One call: the target's Local channels kept the call's Linkedid.
+        assert {uas.uniqueid, target.uniqueid} <= live.calls[uas.linkedid].channels
+
+        for channel in list(live.channels.values()):
+            if channel.linkedid == uas.linkedid:
+                await manager.send_action(Action("Hangup", Channel=channel.name))
+        await wait_model(
+            live,
+            lambda: uas.linkedid not in live.calls,
+            "the call gone",
+        )
         await checkpoint(truth, live)

@@ -7,6 +7,7 @@ the screen is read with ``capture-pane``.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import shutil
@@ -16,6 +17,8 @@ import sys
 import time
 
 import pytest
+
+import amiasync
 
 from .conftest import ROOT, Target, require
 from .sipp_traffic import Sipp
@@ -133,5 +136,59 @@ async def test_top_in_a_terminal_with_calls_and_a_restart(asterisk: Target, tmux
                 break
             await asyncio.sleep(0.05)
         assert not tmux.alive()  # q quits
+    finally:
+        await sipp.stop()
+
+
+async def test_once_json_and_plain_with_real_calls_up(asterisk: Target):
+    """Not on a terminal, with real calls held up: one snapshot, equal to Asterisk's lists."""
+    require(Sipp().binary is not None, "sipp is not installed (apt-get install sip-tester)")
+    env = {
+        **os.environ,
+        "AMI_HOST": asterisk.host,
+        "AMI_PORT": str(asterisk.port),
+        "AMI_USERNAME": asterisk.username,
+        "AMI_SECRET": asterisk.secret,
+        "COLUMNS": "120",
+        "PYTHONPATH": str(ROOT),
+    }
+
+    async def top(*extra: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "amiasync", "top", "--timeout", "30", *extra,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err.decode()
+        return out.decode()
+
+    sipp = Sipp()
+    await sipp.start_uas()
+    try:
+        async with asterisk.connect() as manager:
+            wave = await sipp.calls("call", count=2, rate=10, hold_ms=30_000)
+            for _ in range(200):
+                listed = await manager.send_action(amiasync.Action("BridgeList"), check=True)
+                if [i["BridgeNumChannels"] for i in listed.events] == ["2", "2"]:
+                    break
+                await asyncio.sleep(0.05)
+            channels = await manager.send_action(amiasync.Action("CoreShowChannels"), check=True)
+            truth = {i["Uniqueid"]: (i["Channel"], i["ChannelStateDesc"]) for i in channels.events}
+            assert len(truth) == 4
+
+            data = json.loads(await top("--once", "--json"))
+            assert data["synced"] is True
+            assert {c["uniqueid"]: (c["name"], c["state"]) for c in data["channels"]} == truth
+            assert sorted(len(b["channels"]) for b in data["bridges"]) == [2, 2]
+            assert len(data["calls"]) == 2
+
+            plain = await top("--once")  # stdout is a pipe: no colour, fits COLUMNS
+            assert plain.startswith("SYNCED") and "\x1b[" not in plain
+            assert "4 channels  2 bridges  2 calls" in plain
+            assert all(name in plain for name, _ in truth.values())
+            assert all(len(line) <= 120 for line in plain.splitlines())
+            wave.kill()
+            for name, _ in truth.values():
+                await manager.send_action(amiasync.Action("Hangup", Channel=name))
     finally:
         await sipp.stop()
