@@ -112,6 +112,12 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (the bridge), user and system: less noisy than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | None) -> dict:
     blaster = Blaster(events)
     servers = {"bench": dict(host="127.0.0.1", port=blaster.port, username="bench",
@@ -129,6 +135,7 @@ async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | No
     if stall is not None:
         os.kill(stall.proc.pid, signal.SIGSTOP)
     await bridge.start()
+    cpu = cpu_seconds()
     deadline = time.monotonic() + 300
     try:
         if stall is not None:
@@ -141,10 +148,14 @@ async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | No
             return {"accepted": stats.accepted, "dropped": stats.dropped, "peak_rss_mib": peak}
         # The counters are sampled: the benchmark's own polling, not the bridge's.
         # (A new stream has no gap entry: Redis leaves it out, so N entries.)
-        while writer.written < events and time.monotonic() < deadline:  # noqa: ASYNC110
+        peak_buffered = 0
+        while writer.written < events and time.monotonic() < deadline:
+            peak_buffered = max(peak_buffered, len(stats.entries))
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - first[0]
+        cpu = cpu_seconds() - cpu
         return {"events": events, "seconds": elapsed, "rate": events / elapsed,
+                "cpu_us": cpu / events * 1e6, "peak_buffered": peak_buffered,
                 "dropped": stats.dropped, "peak_rss_mib": rss_mib()}
     finally:
         await bridge.stop()
@@ -229,7 +240,9 @@ def main() -> None:
     try:
         result = asyncio.run(bridge_run(redis.url, args.events, args.buffer, None))
         print(f"bridge: {result['events']} events in {result['seconds']:.2f} s = "
-              f"{result['rate']:,.0f} events/s into Redis (dropped {result['dropped']}, "
+              f"{result['rate']:,.0f} events/s into Redis, {result['cpu_us']:.1f} us CPU per event "
+              f"in the bridge (dropped {result['dropped']}, at most {result['peak_buffered']} "
+              f"waiting for Redis, "
               f"peak RSS {result['peak_rss_mib']:.0f} MiB)")
         checked = asyncio.run(verify(redis.url, args.events))
         print(f"order: {checked} entries read back, every header equal and in order")
