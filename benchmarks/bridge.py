@@ -118,11 +118,15 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | None) -> dict:
+async def bridge_run(
+    redis_url: str, events: int, buffer: int, stall: Redis | None, batch: int | None = None
+) -> dict:
     blaster = Blaster(events)
     servers = {"bench": dict(host="127.0.0.1", port=blaster.port, username="bench",
                              secret="x", auth="plain")}
-    bridge = Bridge(servers, redis_url, actions=False, buffer_size=buffer, keepalive=None)
+    options = {} if batch is None else {"batch_size": batch}
+    bridge = Bridge(servers, redis_url, actions=False, buffer_size=buffer, keepalive=None,
+                    **options)
     writer = bridge.writers["bench"]
     stats = bridge.buffers["bench"]
     first: list[float] = []
@@ -235,10 +239,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--buffer", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, help="the bridge's batch_size (its default)")
     args = parser.parse_args()
     redis = Redis()
     try:
-        result = asyncio.run(bridge_run(redis.url, args.events, args.buffer, None))
+        result = asyncio.run(bridge_run(redis.url, args.events, args.buffer, None, args.batch))
         print(f"bridge: {result['events']} events in {result['seconds']:.2f} s = "
               f"{result['rate']:,.0f} events/s into Redis, {result['cpu_us']:.1f} us CPU per event "
               f"in the bridge (dropped {result['dropped']}, at most {result['peak_buffered']} "

@@ -216,7 +216,7 @@ class StreamWriter:
         redis: Any,
         *,
         maxlen: int | None = None,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         retry_delay: float = 0.05,
         retry_max_delay: float = 2.0,
     ) -> None:
