@@ -206,7 +206,6 @@ def consumer_child(url: str, group: str, name: str, total: int) -> None:
                                  servers=["bench"], start="0", batch=1000, block=0.2)
         started = time.perf_counter()
         idle = 0
-        await consumer._discover(first=True)
         while idle < 5:
             got = await consumer.read_once()
             handled += got
