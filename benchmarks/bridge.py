@@ -2,6 +2,7 @@
 
     python benchmarks/bridge.py                # 200,000 events
     python benchmarks/bridge.py --events 50000
+    python benchmarks/bridge.py --batch 2000     # the bridge's batch_size
 
 Starts its own redis-server (127.0.0.1, a free port, a temporary directory,
 no persistence) and the event blaster (``blaster.py``), runs one
@@ -9,7 +10,9 @@ no persistence) and the event blaster (``blaster.py``), runs one
 reports:
 
 * **bridge**: events per second from the first event read to the last one
-  in Redis (AMI read, decode, JSON pairs, batched appends);
+  in Redis (AMI read, decode, JSON pairs, batched appends), the bridge
+  process's CPU time per event (steadier than wall time on a shared
+  machine) and the largest backlog waiting for Redis;
 * **order**: every entry read back and compared with what the blaster sent,
   header by header, in order (``workload.event_pairs``), so a reordered,
   lost or duplicated event fails the run;
