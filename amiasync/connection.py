@@ -351,6 +351,10 @@ class Manager:
         """
         link = self._require_link("Login")
         steps = link.session.login_steps(username, secret, auth=auth, events=events)
+        previous = self._credentials
+        # Kept before the answer: a link that drops mid-login is then
+        # reconnected and logged in like any other (with reconnect on).
+        self._credentials = (username, secret, auth, events)
         try:
             action = next(steps)
             while True:
@@ -363,10 +367,10 @@ class Manager:
                 # A refused login is final: no reconnect would do better.
                 self._stopped = True
                 self.last_error = exc
+                self._credentials = previous
             await link.close()
             raise
         self._logged_in = True
-        self._credentials = (username, secret, auth, events)
         if asyncio.current_task() is not self._supervisor:
             # After a reconnect, ready waits until the session is restored.
             self._set_ready(True)

@@ -14,12 +14,18 @@ The tree::
     ├── ManagerSocketError      could not connect, or the connection ended;
     │   │                       also a ConnectionError
     │   ├── ConnectionClosed    we closed it (close(), or a failed login)
-    │   └── ConnectionLost      the peer or the network ended it
+    │   ├── ConnectionLost      the peer or the network ended it
+    │   └── ActionOutcomeUnknown  (amiasync.bridge) the Redis bridge sent the
+    │                           action but cannot know what it did (the AMI
+    │                           link dropped, no answer, or the bridge died
+    │                           mid-action); it is never sent again
     ├── ActionTimeout           no (complete) answer in time; also a TimeoutError;
     │                           carries the ActionID and what had arrived
-    └── ActionFailed            Asterisk answered ``Response: Error``; carries
-        │                       the response
-        └── ManagerAuthError    Asterisk refused the login
+    ├── ActionFailed            Asterisk answered ``Response: Error``; carries
+    │   │                       the response
+    │   └── ManagerAuthError    Asterisk refused the login
+    └── AGIError                (amiasync.agi) an AGI call went wrong; its own
+                                tree is drawn in :mod:`amiasync.agi.errors`
 
 Errors raised because of another error are chained with ``raise ... from``.
 Messages never contain the value of a ``Secret`` or ``Key`` header.

@@ -16,9 +16,9 @@ before any other, so every handler already sees it::
         async for event in pool.events("Newchannel"):  # merged, in order per PBX
             print(event.server, event["Channel"])
 
-A member whose first connection fails keeps retrying in the background
-(capped exponential backoff, like the manager's own reconnects); once it
-has logged in once, the manager's own ``reconnect`` takes over.
+A member whose first connection fails is reported (:meth:`ManagerPool.status`)
+and then retried by its manager's own ``reconnect`` (capped exponential
+backoff), in the background: it never holds up the others.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 import time
 import weakref
 from collections.abc import Iterator, Mapping
@@ -124,8 +123,7 @@ class ManagerPool(Mapping[str, Manager]):
                 raise ValueError(f"server {name!r} has no host")
             options = {**manager_options}
             options.update((k, v) for k, v in config.items() if k not in _TARGET_KEYS)
-            # The manager's own reconnect starts only once the first login
-            # succeeded: before that, the pool's loop retries (see _first_connect).
+            # The first attempt is made with reconnect off, to report it (_open).
             manager = Manager(**{**options, "reconnect": False})
             member = _Member(
                 name=name,
@@ -174,7 +172,7 @@ class ManagerPool(Mapping[str, Manager]):
             if member.task is None or member.task.done():
                 member.first_attempt = asyncio.Event()
                 member.up = asyncio.Event()
-                member.task = asyncio.ensure_future(self._first_connect(member))
+                member.task = asyncio.ensure_future(self._open(member))
             assert member.first_attempt is not None
             waits.append(asyncio.ensure_future(member.first_attempt.wait()))
         try:
@@ -228,44 +226,62 @@ class ManagerPool(Mapping[str, Manager]):
             down = [m.name for m in self._members.values() if not m.connected]
             raise ActionTimeout(f"not connected after {timeout} s: {', '.join(down)}") from exc
 
-    async def _first_connect(self, member: _Member) -> None:
-        """Connect and log in, retrying with capped backoff until it works once."""
+    async def _open(self, member: _Member) -> None:
+        """Connect and log in once, to report it; then leave retrying to the manager.
+
+        The first attempt runs with the manager's ``reconnect`` off, so that
+        its failure is known at once (:meth:`start` returns, :meth:`status`
+        says why). After that the manager's own loop does the retrying:
+        :meth:`Manager.connect` retries until the PBX answers, and a link
+        lost mid-login is reconnected and logged in like any lost link.
+        """
         manager = member.manager
-        assert member.first_attempt is not None and member.up is not None
-        delay = manager.reconnect_delay
-        while True:
-            try:
-                await manager.connect(member.host, member.port, ssl=member.ssl)
-                if member.username is not None:
-                    await manager.login(
-                        member.username,
-                        member.secret or "",
-                        auth=member.auth,
-                        events=member.events,
-                    )
-            except ManagerAuthError as exc:
-                self._failed(member, exc)
-                if not manager.retry_auth_failures:
-                    log.error("%s: login refused, not retrying: %s", member.name, exc)
-                    member.state = ConnectionState.FAILED
-                    member.since = time.time()
-                    member.first_attempt.set()
-                    return
-            except (AMIError, OSError) as exc:
-                self._failed(member, exc)
-                if manager.is_connected():
-                    with contextlib.suppress(Exception):
-                        await manager.close()
-            else:
-                member.error = None
-                manager.reconnect = self._reconnect
-                member.first_attempt.set()
-                member.up.set()
-                log.info("%s: connected to %s:%s", member.name, member.host, member.port)
-                return
+        assert member.first_attempt is not None
+        manager.reconnect = False
+        try:
+            await self._connect(member)
+        except ManagerAuthError as exc:
+            self._refused(member, exc)
+            return
+        except (AMIError, OSError) as exc:
+            self._failed(member, exc)
+            if manager.is_connected():
+                # Connected but the login went unanswered: start again clean.
+                with contextlib.suppress(Exception):
+                    await manager.close()
+        else:
+            return
+        finally:
+            manager.reconnect = self._reconnect
             member.first_attempt.set()
-            await asyncio.sleep(delay * random.uniform(0.8, 1.0))
-            delay = min(delay * 2, manager.reconnect_max_delay)
+        if not self._reconnect:
+            return
+        try:
+            await self._connect(member)
+        except ManagerAuthError as exc:
+            self._refused(member, exc)
+        except (AMIError, OSError) as exc:
+            # The link dropped mid-login: the manager reconnects and logs in
+            # by itself (RECONNECTED then says it is up).
+            self._failed(member, exc)
+
+    async def _connect(self, member: _Member) -> None:
+        manager = member.manager
+        await manager.connect(member.host, member.port, ssl=member.ssl)
+        if member.username is not None:
+            await manager.login(
+                member.username, member.secret or "", auth=member.auth, events=member.events
+            )
+        member.error = None
+        assert member.up is not None
+        member.up.set()
+        log.info("%s: connected to %s:%s", member.name, member.host, member.port)
+
+    def _refused(self, member: _Member, exc: ManagerAuthError) -> None:
+        self._failed(member, exc)
+        log.error("%s: login refused, not retrying: %s", member.name, exc)
+        member.state = ConnectionState.FAILED
+        member.since = time.time()
 
     def _failed(self, member: _Member, exc: BaseException) -> None:
         if member.error is None:
@@ -278,6 +294,8 @@ class ManagerPool(Mapping[str, Manager]):
         def on_state(state: ConnectionState, manager: Manager) -> None:
             member.state = state
             member.since = time.time()
+            if state is ConnectionState.RECONNECTED:
+                member.error = None
             if member.up is not None and state is not ConnectionState.DISCONNECTED:
                 member.up.set()
             if state is ConnectionState.FAILED and manager.last_error is not None:

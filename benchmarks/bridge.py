@@ -2,6 +2,7 @@
 
     python benchmarks/bridge.py                # 200,000 events
     python benchmarks/bridge.py --events 50000
+    python benchmarks/bridge.py --batch 2000     # the bridge's batch_size
 
 Starts its own redis-server (127.0.0.1, a free port, a temporary directory,
 no persistence) and the event blaster (``blaster.py``), runs one
@@ -9,7 +10,9 @@ no persistence) and the event blaster (``blaster.py``), runs one
 reports:
 
 * **bridge**: events per second from the first event read to the last one
-  in Redis (AMI read, decode, JSON pairs, batched appends);
+  in Redis (AMI read, decode, JSON pairs, batched appends), the bridge
+  process's CPU time per event (steadier than wall time on a shared
+  machine) and the largest backlog waiting for Redis;
 * **order**: every entry read back and compared with what the blaster sent,
   header by header, in order (``workload.event_pairs``), so a reordered,
   lost or duplicated event fails the run;
@@ -112,11 +115,21 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | None) -> dict:
+def cpu_seconds() -> float:
+    """CPU time of this process (the bridge), user and system: less noisy than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def bridge_run(
+    redis_url: str, events: int, buffer: int, stall: Redis | None, batch: int | None = None
+) -> dict:
     blaster = Blaster(events)
     servers = {"bench": dict(host="127.0.0.1", port=blaster.port, username="bench",
                              secret="x", auth="plain")}
-    bridge = Bridge(servers, redis_url, actions=False, buffer_size=buffer, keepalive=None)
+    options = {} if batch is None else {"batch_size": batch}
+    bridge = Bridge(servers, redis_url, actions=False, buffer_size=buffer, keepalive=None,
+                    **options)
     writer = bridge.writers["bench"]
     stats = bridge.buffers["bench"]
     first: list[float] = []
@@ -129,6 +142,7 @@ async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | No
     if stall is not None:
         os.kill(stall.proc.pid, signal.SIGSTOP)
     await bridge.start()
+    cpu = cpu_seconds()
     deadline = time.monotonic() + 300
     try:
         if stall is not None:
@@ -141,10 +155,14 @@ async def bridge_run(redis_url: str, events: int, buffer: int, stall: Redis | No
             return {"accepted": stats.accepted, "dropped": stats.dropped, "peak_rss_mib": peak}
         # The counters are sampled: the benchmark's own polling, not the bridge's.
         # (A new stream has no gap entry: Redis leaves it out, so N entries.)
-        while writer.written < events and time.monotonic() < deadline:  # noqa: ASYNC110
+        peak_buffered = 0
+        while writer.written < events and time.monotonic() < deadline:
+            peak_buffered = max(peak_buffered, len(stats.entries))
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - first[0]
+        cpu = cpu_seconds() - cpu
         return {"events": events, "seconds": elapsed, "rate": events / elapsed,
+                "cpu_us": cpu / events * 1e6, "peak_buffered": peak_buffered,
                 "dropped": stats.dropped, "peak_rss_mib": rss_mib()}
     finally:
         await bridge.stop()
@@ -191,7 +209,6 @@ def consumer_child(url: str, group: str, name: str, total: int) -> None:
                                  servers=["bench"], start="0", batch=1000, block=0.2)
         started = time.perf_counter()
         idle = 0
-        await consumer._discover(first=True)
         while idle < 5:
             got = await consumer.read_once()
             handled += got
@@ -224,12 +241,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--buffer", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, help="the bridge's batch_size (its default)")
     args = parser.parse_args()
     redis = Redis()
     try:
-        result = asyncio.run(bridge_run(redis.url, args.events, args.buffer, None))
+        result = asyncio.run(bridge_run(redis.url, args.events, args.buffer, None, args.batch))
         print(f"bridge: {result['events']} events in {result['seconds']:.2f} s = "
-              f"{result['rate']:,.0f} events/s into Redis (dropped {result['dropped']}, "
+              f"{result['rate']:,.0f} events/s into Redis, {result['cpu_us']:.1f} us CPU per event "
+              f"in the bridge (dropped {result['dropped']}, at most {result['peak_buffered']} "
+              f"waiting for Redis, "
               f"peak RSS {result['peak_rss_mib']:.0f} MiB)")
         checked = asyncio.run(verify(redis.url, args.events))
         print(f"order: {checked} entries read back, every header equal and in order")

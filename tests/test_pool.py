@@ -154,3 +154,46 @@ def test_a_pool_needs_hosts():
 async def test_per_server_manager_options(fakes):
     pool = ManagerPool({"a": {**config(fakes[0]), "action_timeout": 1.5}}, action_timeout=7.0)
     assert isinstance(pool["a"], amiasync.Manager) and pool["a"].action_timeout == 1.5
+
+
+async def test_a_link_lost_mid_login_is_retried_by_the_manager(fakes):
+    # The first two logins lose their link at the Challenge (the pool's own
+    # attempt, then the manager's first retry); the third goes through. The
+    # manager logs in on its reconnect, with the credentials it was given.
+    challenges: list[int] = []
+
+    async def flaky_challenge(session, action):
+        challenges.append(1)
+        if len(challenges) <= 2:
+            session.abort()
+            return None
+        await session.action_challenge(action, action.get("ActionID"))
+        return None
+
+    fakes[1].on_action("Challenge", flaky_challenge)
+    pool = ManagerPool({"ok": config(fakes[0]), "flaky": config(fakes[1])}, **FAST)
+    async with pool:
+        # The first attempt's failure is reported at once; the others are not held up.
+        assert pool.status()["ok"].connected
+        assert pool.status()["flaky"].error
+        await pool.wait_ready(timeout=10)
+        assert pool["flaky"].logged_in and len(challenges) == 3
+        got = Seen()
+        pool.register_callback("UserEvent", lambda e, m: got.add(e.server))
+        fakes[1].emit({"Event": "UserEvent", "UserEvent": "after"})
+        await got.wait(lambda s: s == ["flaky"])
+
+
+async def test_without_reconnect_a_failed_first_attempt_is_final(fakes):
+    port = free_port()
+    pool = ManagerPool(
+        {"down": dict(host="127.0.0.1", port=port, username=USER, secret=SECRET)},
+        reconnect=False,
+        **FAST,
+    )
+    async with pool:
+        assert not pool.status()["down"].connected and pool.status()["down"].error
+        # Nobody retries: not the pool, and not the manager.
+        assert pool["down"].reconnect is False
+        with pytest.raises(amiasync.ActionTimeout):
+            await pool.wait_ready(timeout=0.3)

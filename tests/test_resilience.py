@@ -287,3 +287,32 @@ async def test_slow_async_handler_does_not_stall_the_reader(manager, server, cap
     release.set()
     await manager.close()  # drains the backlog before closing
     assert handled == [str(i) for i in range(50)]
+
+
+async def test_a_link_lost_mid_login_is_reconnected_and_logged_in(server):
+    # The first Challenge loses its link. With reconnect on, the manager
+    # reconnects and logs in with the credentials of the login that was cut
+    # off (it used to reconnect without logging in).
+    challenges: list[int] = []
+
+    async def flaky_challenge(session, action):
+        challenges.append(1)
+        if len(challenges) == 1:
+            session.abort()
+            return None
+        await session.action_challenge(action, action.get("ActionID"))
+        return None
+
+    server.on_action("Challenge", flaky_challenge)
+    manager = amiasync.Manager(reconnect=True, reconnect_delay=0.05, reconnect_max_delay=0.2)
+    states = state_queue(manager)
+    await manager.connect(server.host, server.port)
+    try:
+        with pytest.raises(amiasync.ManagerSocketError):
+            await manager.login(USER, SECRET)
+        await next_state(states, ConnectionState.RECONNECTED)
+        assert manager.logged_in and len(challenges) == 2
+        assert (await manager.ping()).success
+    finally:
+        await manager.close()
+

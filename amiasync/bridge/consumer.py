@@ -194,7 +194,15 @@ class EventConsumer:
             self._streams.append(stream)
 
     async def read_once(self) -> int:
-        """Read and handle one batch of new entries; return how many were handled."""
+        """Read and handle one batch of new entries; return how many were handled.
+
+        The first call looks for the streams (and creates the group on them),
+        as :meth:`run` does.
+        """
+        if not self._streams:
+            await self._discover(first=True)
+            if not self._streams:
+                return 0
         reply = await self.redis.xreadgroup(
             self.group,
             self.consumer,

@@ -35,7 +35,7 @@ import secrets
 import socket
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Union
 
 from ..connection import Manager
 from ..exceptions import ActionTimeout, InvalidAction, ManagerSocketError
@@ -46,6 +46,9 @@ from .scripts import ABANDON_ACTION, FINISH_ACTION, TAKE_ACTION
 __all__ = ["ActionExecutor", "INFLIGHT_KEY", "ALIVE_PREFIX", "group_name", "new_bridge_id"]
 
 log = logging.getLogger("amiasync.bridge")
+
+#: A reply's fields: text, or JSON (bytes) from :func:`~amiasync.bridge.format.encode_pairs`.
+_Fields = dict[str, Union[str, bytes]]
 
 #: The hash of taken actions whose reply is not written yet.
 INFLIGHT_KEY = "ami:actions:inflight"
@@ -255,7 +258,7 @@ class ActionExecutor:
         )
         if not taken:
             return  # another bridge took it
-        reply: dict[str, str]
+        reply: _Fields
         # No await between this check and send_action's own: "not connected"
         # is then certain to mean "not sent".
         if not manager.is_connected():
@@ -283,7 +286,7 @@ class ActionExecutor:
         group: str,
         entry_id: str,
         reply_to: str,
-        reply: dict[str, str],
+        reply: _Fields,
         exc: BaseException | None,
     ) -> None:
         self.refused += 1
@@ -293,7 +296,7 @@ class ActionExecutor:
             "refuse", lambda: self._abandon(keys=[ACTIONS_STREAM, reply_to], args=args)
         )
 
-    async def _reply(self, field: str, reply_to: str, reply: dict[str, str]) -> int:
+    async def _reply(self, field: str, reply_to: str, reply: _Fields) -> int:
         args = [field, str(self.reply_ttl), *_flat(reply)]
         result = await self._retrying(
             "reply", lambda: self._finish(keys=[INFLIGHT_KEY, reply_to], args=args)
@@ -318,7 +321,7 @@ class ActionExecutor:
             owner = record.get("owner", "")
             if owner == self.bridge_id or await self.redis.exists(ALIVE_PREFIX + owner):
                 continue
-            reply = {
+            reply: _Fields = {
                 "id": str(record.get("id", "")),
                 "status": "unknown",
                 "error": "the bridge sending this action stopped before the answer",
@@ -351,18 +354,18 @@ def _action_from(text: str) -> Action:
     return Action(pairs[0][1], pairs[1:])
 
 
-def _response_fields(request_id: str, response: Response) -> dict[str, str]:
+def _response_fields(request_id: str, response: Response) -> _Fields:
     complete = response.complete
     return {
         "id": request_id,
         "status": "ok" if response.success else "error",
         "response": encode_pairs(response.headers),
-        "events": "[" + ",".join(encode_pairs(e.headers) for e in response.events) + "]",
-        "complete": "null" if complete is None else encode_pairs(complete.headers),
+        "events": b"[" + b",".join(encode_pairs(e.headers) for e in response.events) + b"]",
+        "complete": b"null" if complete is None else encode_pairs(complete.headers),
     }
 
 
-def _flat(fields: dict[str, str]) -> list[str]:
+def _flat(fields: _Fields) -> list[str | bytes]:
     return [item for pair in fields.items() for item in pair]
 
 

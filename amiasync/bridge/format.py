@@ -33,7 +33,7 @@ items, each JSON pairs) and ``complete`` (the closing event, or ``null``), or
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..events import EVENT_CLASSES
@@ -62,7 +62,30 @@ ACTIONS_STREAM = "ami:actions"
 GAP = "__gap__"
 
 #: Compact JSON; non-ASCII text kept as is (Redis strings are bytes, UTF-8 here).
-encode_pairs = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+_orjson_dumps: Callable[[Any], bytes] | None
+try:
+    # orjson (in the ``redis`` extra) writes the same compact UTF-8 JSON as
+    # the standard library several times faster; the bridge encodes the
+    # headers of every event, once the largest part of its cost per event.
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson_dumps = None
+
+
+def encode_pairs(pairs: Sequence[tuple[str, str]]) -> bytes:
+    """Return ``[key, value]`` pairs as a compact JSON array, UTF-8 encoded.
+
+    The same bytes with orjson or with the standard library's encoder.
+    """
+    if _orjson_dumps is None:
+        return _json_encode(pairs).encode()
+    # orjson's bytes keep the capacity it grew them to (about 4 KiB held
+    # for a 900-byte event, measured with orjson 3.13): a tight copy keeps
+    # a full buffer of 100,000 entries at its real size, and costs less
+    # than the allocator's work on the large blocks it replaces.
+    return memoryview(_orjson_dumps(pairs)).tobytes()
 
 
 def events_stream(server: str) -> str:

@@ -65,7 +65,8 @@ class Bridge:
         redis: A ``redis://`` URL or a ``redis.asyncio.Redis`` client (not closed here).
         maxlen: ``MAXLEN ~`` trimming of each event stream (None: keep everything).
         buffer_size: Entries each PBX may have waiting for Redis.
-        batch_size: The most entries per Redis round trip.
+        batch_size: The most entries per Redis round trip (a backlog is written
+            in batches of this size; each one holds Redis for a few ms per 1,000).
         actions: Serve ``ami:actions`` (see :class:`ActionExecutor`).
         executor_options: Keyword arguments for :class:`ActionExecutor`.
         **manager_options: Keyword arguments for every :class:`Manager`
@@ -79,7 +80,7 @@ class Bridge:
         *,
         maxlen: int | None = None,
         buffer_size: int = 100_000,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         actions: bool = True,
         executor_options: Mapping[str, Any] | None = None,
         **manager_options: Any,

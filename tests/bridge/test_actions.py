@@ -199,3 +199,17 @@ async def test_kill_9_of_a_bridge_mid_action_answers_unknown_and_never_resends(f
         finally:
             await second.stop()
     assert len(marked(fake, "k9")) == 1
+
+
+def test_the_exception_tree_draws_the_bridge_exceptions():
+    # One root, one drawing: every AMIError the bridge defines is in it, under its base.
+    import inspect
+
+    import amiasync.bridge
+    from amiasync import exceptions
+
+    tree = exceptions.__doc__ or ""
+    for _name, cls in inspect.getmembers(amiasync.bridge, inspect.isclass):
+        if issubclass(cls, exceptions.AMIError) and cls.__module__.startswith("amiasync.bridge"):
+            assert f"└── {cls.__name__}" in tree or f"├── {cls.__name__}" in tree
+            assert tree.index(cls.__bases__[0].__name__) < tree.index(cls.__name__)

@@ -153,3 +153,28 @@ async def test_a_batch_sent_twice_is_appended_once(redis):
         )
         == 0
     )
+
+
+async def test_a_redis_that_lost_the_script_gets_it_again(fakes, redis, redis_server):
+    # SCRIPT FLUSH is what a restarted Redis looks like to EVALSHA (NOSCRIPT).
+    async with Bridge({"pbx1": config(fakes[0])}, redis_server.url, actions=False, **FAST):
+        fakes[0].emit({"Event": "UserEvent", "UserEvent": "t", "N": "1"})
+        await wait_for(redis, "pbx1", lambda got: "1" in user_events(got))
+        await redis.script_flush()
+        fakes[0].emit({"Event": "UserEvent", "UserEvent": "t", "N": "2"})
+        got = await wait_for(redis, "pbx1", lambda got: "2" in user_events(got))
+    assert user_events(got) == ["1", "2"]
+
+
+async def test_without_hiredis_redis_py_packs_the_same_batches(
+    fakes, redis, redis_server, monkeypatch
+):
+    from amiasync.bridge import appender
+
+    monkeypatch.setattr(appender, "_pack", None)
+    async with Bridge({"pbx1": config(fakes[0])}, redis_server.url, actions=False, **FAST):
+        for n in range(500):
+            fakes[0].emit({"Event": "UserEvent", "UserEvent": "t", "N": str(n), "Name": "王小明"})
+        got = await wait_for(redis, "pbx1", lambda got: "499" in user_events(got))
+    assert user_events(got) == [str(n) for n in range(500)]
+    assert dict(json.loads(got[-1][1]["headers"]))["Name"] == "王小明"

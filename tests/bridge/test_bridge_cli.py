@@ -52,3 +52,32 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch, capsys):
     bad.write_text("redis = ")
     assert main(["bridge", "--config", str(bad)]) == 2
     assert main(["bridge", "--config", str(tmp_path / "missing.toml")]) == 2
+
+
+async def test_the_running_bridge_reports_events_per_second_per_pbx(fakes, redis_server):
+    from amiasync._compat import timeout
+
+    from .helpers import bridge_process
+
+    fake = fakes[0]
+    child = await bridge_process(
+        redis_server.url,
+        f"pbx1={fake.host}:{fake.port}",
+        "pbx2=127.0.0.1:1",  # nothing listens there: DOWN, and pbx1 is not held up
+        extra=("--no-actions", "--status-interval", "0.2"),
+    )
+    try:
+        for n in range(50):
+            fake.emit({"Event": "UserEvent", "UserEvent": "t", "N": str(n)})
+        stderr = child.process.stderr
+        assert stderr is not None
+        line = ""
+        async with timeout(20):
+            while "pbx1 up" not in line:  # the first lines may come before the login
+                line = (await stderr.readline()).decode()
+        assert "pbx1 up" in line and "pbx2 DOWN" in line and "ev/s buffered" in line
+    finally:
+        err = await child.stop()
+    # SIGTERM: a clean stop, everything buffered written.
+    assert child.process.returncode == 0
+    assert "pbx1: " in err and "0 not written" in err

@@ -15,43 +15,43 @@ def test_a_new_buffer_starts_with_a_restart_gap_closed_by_the_first_link():
     buffer = EventBuffer("pbx1", maxsize=10)
     assert buffer.gap_open
     buffer.link_up(100.0)
-    buffer.add_event("FullyBooted", "[]", 100.5)
+    buffer.add_event("FullyBooted", b"[]", 100.5)
     assert events(buffer) == [
         (GAP, "", "100.000000", "0", "restart"),
-        ("FullyBooted", "[]", "100.500000"),
+        ("FullyBooted", b"[]", "100.500000"),
     ]
 
 
 def test_a_lost_link_gives_a_gap_from_the_last_event_to_the_new_link():
     buffer = EventBuffer("pbx1", maxsize=10)
     buffer.link_up(1.0)
-    buffer.add_event("A", "[]", 2.0)
+    buffer.add_event("A", b"[]", 2.0)
     buffer.link_lost()
     assert buffer.gap_open
     buffer.link_up(5.0)
-    buffer.add_event("FullyBooted", "[]", 5.1)
+    buffer.add_event("FullyBooted", b"[]", 5.1)
     assert events(buffer)[2:] == [
         (GAP, "2.000000", "5.000000", "0", "link"),
-        ("FullyBooted", "[]", "5.100000"),
+        ("FullyBooted", b"[]", "5.100000"),
     ]
 
 
 def test_overflow_drops_new_events_counts_them_and_keeps_the_order():
     buffer = EventBuffer("pbx1", maxsize=4)
     buffer.link_up(0.0)
-    accepted = [buffer.add_event(str(n), "[]", float(n)) for n in range(1, 7)]
+    accepted = [buffer.add_event(str(n), b"[]", float(n)) for n in range(1, 7)]
     # The gap entry, 3 events; then full: 4, 5, 6 dropped.
     assert accepted == [True, True, True, False, False, False]
     assert buffer.dropped == 3 and buffer.gap_open
     # Redis took two entries: room again. The next event comes after a gap entry.
     buffer.entries.popleft()
     buffer.entries.popleft()
-    assert buffer.add_event("7", "[]", 7.0)
+    assert buffer.add_event("7", b"[]", 7.0)
     assert events(buffer) == [
-        ("2", "[]", "2.000000"),
-        ("3", "[]", "3.000000"),
+        ("2", b"[]", "2.000000"),
+        ("3", b"[]", "3.000000"),
         (GAP, "3.000000", "7.000000", "3", "overflow"),
-        ("7", "[]", "7.000000"),
+        ("7", b"[]", "7.000000"),
     ]
     assert not buffer.gap_open and buffer.accepted == 4
 
@@ -59,26 +59,26 @@ def test_overflow_drops_new_events_counts_them_and_keeps_the_order():
 def test_an_event_waits_for_room_for_its_gap_too():
     buffer = EventBuffer("pbx1", maxsize=3)
     buffer.link_up(0.0)
-    buffer.add_event("1", "[]", 1.0)
-    buffer.add_event("2", "[]", 2.0)
-    assert not buffer.add_event("3", "[]", 3.0)  # full
+    buffer.add_event("1", b"[]", 1.0)
+    buffer.add_event("2", b"[]", 2.0)
+    assert not buffer.add_event("3", b"[]", 3.0)  # full
     buffer.entries.popleft()
     # One free slot: not enough for the gap and the event.
-    assert not buffer.add_event("4", "[]", 4.0)
+    assert not buffer.add_event("4", b"[]", 4.0)
     buffer.entries.popleft()
-    assert buffer.add_event("5", "[]", 5.0)
+    assert buffer.add_event("5", b"[]", 5.0)
     assert events(buffer)[-2:] == [
         (GAP, "2.000000", "5.000000", "2", "overflow"),
-        ("5", "[]", "5.000000"),
+        ("5", b"[]", "5.000000"),
     ]
 
 
 def test_a_link_lost_while_overflowing_is_one_gap_with_both_reasons():
     buffer = EventBuffer("pbx1", maxsize=3)
     buffer.link_up(0.0)
-    buffer.add_event("1", "[]", 1.0)
-    buffer.add_event("2", "[]", 2.0)
-    buffer.add_event("3", "[]", 3.0)
+    buffer.add_event("1", b"[]", 1.0)
+    buffer.add_event("2", b"[]", 2.0)
+    buffer.add_event("3", b"[]", 3.0)
     buffer.link_lost()
     buffer.entries.clear()
     buffer.link_up(9.0)
@@ -91,15 +91,15 @@ def test_the_buffer_is_bounded():
     buffer = EventBuffer("x", maxsize=100)
     buffer.link_up(0.0)
     for n in range(10_000):
-        buffer.add_event("E", "[]", float(n))
+        buffer.add_event("E", b"[]", float(n))
     assert len(buffer.entries) == 100 and buffer.dropped == 10_000 - 99
 
 
 def test_room_made_closes_an_overflow_gap_but_not_a_link_gap():
     buffer = EventBuffer("pbx1", maxsize=2)
     buffer.link_up(0.0)
-    buffer.add_event("1", "[]", 1.0)
-    assert not buffer.add_event("2", "[]", 2.0)
+    buffer.add_event("1", b"[]", 1.0)
+    assert not buffer.add_event("2", b"[]", 2.0)
     buffer.entries.clear()
     buffer.room_made(3.0)
     assert events(buffer) == [(GAP, "1.000000", "3.000000", "1", "overflow")]
