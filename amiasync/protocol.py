@@ -33,7 +33,7 @@ from typing import Any, Generic, TypeVar, Union
 from . import frames
 from ._extensions import load
 from .auth import events_header, md5_key
-from .exceptions import InvalidAction, ManagerAuthError, ProtocolError
+from .exceptions import ActionFailed, InvalidAction, ManagerAuthError, ProtocolError
 from .frames import DEFAULT_MAX_FRAME_SIZE
 from .message import Action, Event, Message, Response
 
@@ -290,6 +290,21 @@ class ActionTracker(Generic[W]):
         return Route.DONE, pending
 
 
+def _require_success(response: Response) -> None:
+    if not response.success:
+        raise ActionFailed(response)
+
+
+def _checked(check: Callable[[Response], None]) -> Callable[[Response], None]:
+    """Return ``check`` followed by :func:`_require_success`."""
+
+    def both(response: Response) -> None:
+        check(response)
+        _require_success(response)
+
+    return both
+
+
 class ClientSession(Generic[W]):
     """One client's side of one AMI connection, without any I/O.
 
@@ -342,12 +357,16 @@ class ClientSession(Generic[W]):
         """Return a fresh ActionID, unique in this session."""
         return f"{self._prefix}{next(self._ids)}"
 
-    def start(self, action: Action, waiter: W) -> tuple[PendingAction[W], bytes]:
+    def start(
+        self, action: Action, waiter: W, *, check: bool = False
+    ) -> tuple[PendingAction[W], bytes]:
         """Track an action and return it with the bytes to write.
 
         Args:
             action: The action; its own ActionID is used if it has one.
             waiter: Handed back when the answer is complete.
+            check: Fail the action with :class:`ActionFailed` when Asterisk
+                answers an error (after the action's own check).
 
         Returns:
             The pending record and the bytes.
@@ -360,7 +379,10 @@ class ClientSession(Generic[W]):
         # before anything is tracked or written.
         data = action.encode(action_id)
         pending = self.tracker.start(action_id, action.action_name, waiter)
-        if type(action).check_response is not Action.check_response:
+        own = type(action).check_response is not Action.check_response
+        if check:
+            pending.check = _checked(action.check_response) if own else _require_success
+        elif own:
             pending.check = action.check_response
         return pending, data
 
