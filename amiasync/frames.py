@@ -83,6 +83,13 @@ class FrameDecoder:
             :data:`MAX_BANNER_SEARCH` bytes); everything after is ignored.
     """
 
+    #: Builds the events and plain responses a batch of decoded frames starts
+    #: with (the hot loop): :func:`amiasync.message.messages_from_texts`, the
+    #: reference; :class:`amiasync.protocol.FrameDecoder` takes its compiled twin.
+    build_messages: Callable[
+        [list[str], Callable[[str, type[Event]], type[Event]]], list[Message]
+    ] = staticmethod(messages_from_texts)
+
     def __init__(
         self,
         *,
@@ -217,7 +224,7 @@ class FrameDecoder:
                 texts = list(map(_utf8, frames))
             except UnicodeDecodeError:
                 texts = []
-            built = messages_from_texts(texts, event_class)
+            built = self.build_messages(texts, event_class)
             if built:
                 messages.extend(built)
                 # One message per frame so far.

@@ -753,8 +753,10 @@ def messages_from_texts(
 
 Mapping.register(Message)
 
-# The compiled twin of Message.get (amiasync/_cmessage.pyx) when it was built
-# and AMIASYNC_NO_EXTENSIONS is not set; the method above is the reference.
+# The compiled twins of Message.get and messages_from_texts
+# (amiasync/_cmessage.pyx) when they were built and AMIASYNC_NO_EXTENSIONS is
+# not set; the code above is the reference. The decoder that builds with the
+# compiled messages_from_texts is protocol.FrameDecoder.
 _cmessage = load("_cmessage")
 if _cmessage is not None:
     Message.get = _cmessage.get  # type: ignore[method-assign]

@@ -50,12 +50,28 @@ __all__ = [
 
 log = logging.getLogger("amiasync")
 
-# The compiled twin of the decoder when it was built (see amiasync._extensions);
-# amiasync.frames.FrameDecoder, the reference, otherwise.
-_cframes = load("_cframes")
-FrameDecoder: type[frames.FrameDecoder] = (
-    frames.FrameDecoder if _cframes is None else _cframes.FrameDecoder
-)
+
+def _decoder_class() -> type[frames.FrameDecoder]:
+    """Return the decoder to use: the reference, or the same with the compiled builder.
+
+    The two differ in :attr:`~amiasync.frames.FrameDecoder.build_messages`
+    only: the compiled twin of ``messages_from_texts`` (amiasync/_cmessage.pyx)
+    when it was built and ``AMIASYNC_NO_EXTENSIONS`` is not set.
+    """
+    compiled = load("_cmessage")
+    if compiled is None:
+        return frames.FrameDecoder
+    build = compiled.messages_from_texts
+
+    class FrameDecoder(frames.FrameDecoder):
+        __doc__ = frames.FrameDecoder.__doc__
+        __qualname__ = "FrameDecoder"
+        build_messages = staticmethod(build)
+
+    return FrameDecoder
+
+
+FrameDecoder = _decoder_class()
 
 W = TypeVar("W")
 

@@ -140,6 +140,15 @@ def test_same_bytes_same_messages_errors_and_raw(banner, classify, prefix, body,
 
 
 @needs_twin
+def test_the_compiled_decoder_is_the_reference_with_the_compiled_builder():
+    # One decoder, one message-building path: only the hot loop differs.
+    assert protocol.FrameDecoder.__bases__ == (frames.FrameDecoder,)
+    own = {k for k in vars(protocol.FrameDecoder) if k not in ("__module__", "__dict__")}
+    assert own <= {"build_messages", "__doc__", "__qualname__", "__weakref__"}
+    assert protocol.FrameDecoder.build_messages is not frames.FrameDecoder.build_messages
+
+
+@needs_twin
 def test_twin_builds_the_same_classes_for_a_real_transcript():
     from .conftest import FIXTURES
 
