@@ -124,7 +124,19 @@ def messages_from_texts(texts, event_class):
             event.event_name = name
             built.append(event)
         elif text.startswith("Response: ") and not text.startswith(_FOLLOWS):
-            built.append(Response(text))
+            # As message.new_response builds it: keep the two in step.
+            response = _new(Response)
+            response._text = text
+            response._pairs = None
+            response._first = None
+            response._folded = None
+            response.raw = None
+            response.server = None
+            response.complete = None
+            response.action_name = None
+            response._scans = _SCANS
+            response.events = []
+            built.append(response)
         else:
             break
     return built

@@ -26,7 +26,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .exceptions import FrameTooLarge, ProtocolError
-from .message import SECRET_HEADERS, Event, Message, Response, messages_from_texts, new_event
+from .message import (
+    SECRET_HEADERS,
+    Event,
+    Message,
+    Response,
+    messages_from_texts,
+    new_event,
+    new_response,
+)
 
 __all__ = [
     "FrameDecoder",
@@ -258,7 +266,7 @@ class FrameDecoder:
                 except UnicodeDecodeError:
                     message = decode(frame)
                 else:
-                    message = Response(text)
+                    message = new_response(text)
                 if message is not None:
                     append(message)
                 continue
