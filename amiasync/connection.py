@@ -442,7 +442,7 @@ class Manager:
         *,
         check: bool = False,
     ) -> ActionCall:
-        """Send an action and wait for its response (and its event list, if any).
+        """Send an action; what comes back is awaited for its response (and event list).
 
         Args:
             action: The action to send.

@@ -97,7 +97,8 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
     future's own ``__await__`` steps.
 
     Cancelling it (directly, or by cancelling the task awaiting it) forgets
-    the action: a late answer goes to the orphan handlers.
+    the action: a late answer goes to the orphan handlers. Made by
+    :meth:`Connection.call` and :meth:`failed`, not directly.
     """
 
     __slots__ = ("_link", "_pending")
@@ -347,9 +348,7 @@ class Connection:
 
     # -- writing -----------------------------------------------------------
 
-    def submit(
-        self, action: Action, timeout: float | None, waiter: _Future[Any] | None = None
-    ) -> _Pending:
+    def submit(self, action: Action, timeout: float | None) -> _Pending:
         """Send an action; its ``waiter`` future gets the complete answer.
 
         Await ``pending.waiter`` and call :meth:`forget` if that await is
@@ -358,7 +357,6 @@ class Connection:
         Args:
             action: The action.
             timeout: Seconds for the whole answer, the write included; None for no limit.
-            waiter: The future to resolve; a new one by default.
 
         Returns:
             The pending action.
@@ -370,9 +368,7 @@ class Connection:
         if not self.is_open:
             raise InvalidState(f"not connected; {action.action_name} not sent")
         loop = asyncio.get_running_loop()
-        if waiter is None:
-            waiter = loop.create_future()
-        pending, data = self.session.start(action, waiter)
+        pending, data = self.session.start(action, loop.create_future())
         self._send(action, pending, data, timeout, loop)
         return pending
 
@@ -396,9 +392,7 @@ class Connection:
         try:
             pending, data = self.session.start(action, call, check=check)
         except Exception as exc:  # InvalidAction: raised where the call is awaited
-            call._link = call._pending = None
-            call.set_exception(exc)
-            return call
+            return ActionCall.failed(exc)
         call._link = self
         call._pending = pending
         self._send(action, pending, data, timeout, loop)

@@ -100,6 +100,21 @@ async def test_cancelling_the_call_forgets_the_action_late_answer_is_an_orphan(m
     assert (await asyncio.wait_for(orphans.get(), 5)).message == "after the call was cancelled"
 
 
+async def test_closing_it_as_a_coroutine_abandons_the_action(manager, server):
+    release = hold(server, "after the call was closed")
+    orphans = orphan_queue(manager)
+    call = manager.send_action(Action("Hold"), timeout=None)
+    await server.wait_for_action("Hold")
+    call.close()
+    assert call.cancelled()
+    release.set()
+    assert (await asyncio.wait_for(orphans.get(), 5)).message == "after the call was closed"
+    done = manager.ping()
+    await done
+    done.close()  # closing a finished call changes nothing
+    assert done.result().get("Ping") == "Pong"
+
+
 async def test_wait_for_times_it_out_and_forgets_it(manager, server):
     release = hold(server, "after wait_for gave up")
     orphans = orphan_queue(manager)
