@@ -215,8 +215,6 @@ class FrameDecoder:
         """Append the complete frames of ``buffer`` to ``messages``; return the rest."""
         frames = buffer.split(_END)
         tail = frames.pop()
-        append = messages.append
-        decode = self._decode
         max_size = self.max_frame_size
         # No frame can be over the cap when the whole buffer is not.
         check_size = len(buffer) > max_size
@@ -235,8 +233,12 @@ class FrameDecoder:
             built = self.build_messages(texts, event_class)
             if built:
                 messages.extend(built)
+                if len(built) == len(frames):
+                    return tail  # the usual case: every frame built
                 # One message per frame so far.
                 frames = frames[len(built) :]
+        append = messages.append
+        decode = self._decode
         fast = self._classify
         index = 0
         count = len(frames)

@@ -101,13 +101,15 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
     :meth:`Connection.call` and :meth:`failed`, not directly.
     """
 
-    __slots__ = ("_link", "_pending")
+    __slots__ = ("_action_id", "_link")
 
-    # Both set by whoever makes it (Connection.call, or with None a call that
+    # Both set by whoever makes it (Connection.call, or None for a call that
     # failed before anything was sent), so that making one stays the C
-    # constructor's cost: no __init__ here.
+    # constructor's cost: no __init__ here. The ActionID, not the pending
+    # record: the record holds the call as its waiter, and a reference back
+    # would make a cycle that only the garbage collector frees.
     _link: Connection | None
-    _pending: _Pending | None
+    _action_id: str | None
 
     @classmethod
     def failed(cls, error: BaseException) -> ActionCall:
@@ -120,7 +122,7 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
             The call, done already.
         """
         call = cls(loop=asyncio.get_running_loop())
-        call._link = call._pending = None
+        call._link = call._action_id = None
         call.set_exception(error)
         return call
 
@@ -128,8 +130,8 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
         """Cancel the call and forget its action; False when it is done already."""
         if not super().cancel(msg):
             return False
-        if self._pending is not None and self._link is not None:
-            self._link.forget(self._pending)
+        if self._link is not None and self._action_id is not None:
+            self._link._abandon(self, self._action_id)
         return True
 
     # The coroutine protocol, as a task drives it: these are the steps of the
@@ -394,7 +396,7 @@ class Connection:
         except Exception as exc:  # InvalidAction: raised where the call is awaited
             return ActionCall.failed(exc)
         call._link = self
-        call._pending = pending
+        call._action_id = pending.action_id
         self._send(action, pending, data, timeout, loop)
         return call
 
@@ -411,6 +413,12 @@ class Connection:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("send %s %s %s", action.action_name, pending.action_id, action.redacted())
         self._write(pending, data)
+
+    def _abandon(self, call: ActionCall, action_id: str) -> None:
+        """Forget the action of a cancelled call, if it is still in flight."""
+        pending = self.session.tracker.get(action_id)
+        if pending is not None and pending.waiter is call:
+            self.forget(pending)
 
     def forget(self, pending: _Pending) -> None:
         """Stop waiting for an action (its caller went away); a late answer is an orphan."""

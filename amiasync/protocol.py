@@ -459,32 +459,31 @@ class ClientSession(Generic[W]):
                 append(message)
             elif route is Route.DONE:
                 assert pending is not None and pending.response is not None
-                if pending.check is not None or pending.response.complete is not None:
-                    self._complete(pending)
+                if pending.response.complete is not None:
+                    self._count_items(pending.response)
+                if pending.check is not None:
+                    try:
+                        pending.check(pending.response)
+                    except Exception as exc:  # the caller gets it, the reader goes on
+                        pending.error = exc
                 append(pending)
             elif route is Route.ORPHAN:
                 append(message)
         return out
 
     @staticmethod
-    def _complete(pending: PendingAction[W]) -> None:
-        response = pending.response
-        assert response is not None
+    def _count_items(response: Response) -> None:
+        """Warn when an event list's closing event announces another item count."""
         complete = response.complete
-        if complete is not None:
-            announced = parse_count(complete.get("ListItems"))
-            if announced is not None and announced != len(response.events):
-                log.warning(
-                    "%s: ListItems says %d but %d items arrived",
-                    complete.event_name,
-                    announced,
-                    len(response.events),
-                )
-        if pending.check is not None:
-            try:
-                pending.check(response)
-            except Exception as exc:  # the caller gets it, the reader goes on
-                pending.error = exc
+        assert complete is not None
+        announced = parse_count(complete.get("ListItems"))
+        if announced is not None and announced != len(response.events):
+            log.warning(
+                "%s: ListItems says %d but %d items arrived",
+                complete.event_name,
+                announced,
+                len(response.events),
+            )
 
     def connection_lost(self) -> list[PendingAction[W]]:
         """Forget every action and originate in flight; return them to be failed."""
