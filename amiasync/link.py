@@ -91,10 +91,11 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
     :meth:`Connection.call` sends the action at once and returns this; the
     reader resolves it directly when the answer is complete. So ``await
     call`` and ``asyncio.gather(*calls)`` wait on the future itself, with
-    no task per action (``gather`` wraps coroutines in tasks, not futures),
-    while ``asyncio.create_task(call)`` and ``asyncio.run`` still take it: a
-    task drives it through :meth:`send` and :meth:`throw`, which are the
-    future's own ``__await__`` steps.
+    no task per action (``gather`` wraps coroutines in tasks, not futures;
+    before Python 3.11 it asks "coroutine?" first and makes the task), while
+    ``asyncio.create_task(call)`` and ``asyncio.run`` still take it: a task
+    drives it through :meth:`send` and :meth:`throw`, which are the future's
+    own ``__await__`` steps.
 
     Cancelling it (directly, or by cancelling the task awaiting it) forgets
     the action: a late answer goes to the orphan handlers. Made by
