@@ -18,7 +18,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
-NAMES = ["_cframes", "_cmessage", "_cdispatch"]
+NAMES = ["_cmessage", "_cdispatch"]
 NO_EXTENSIONS = (
     os.environ.get("AMIASYNC_NO_EXTENSIONS", "") not in ("", "0")
     or sys.implementation.name != "cpython"

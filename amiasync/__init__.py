@@ -79,7 +79,7 @@ __version__ = "0.1.0"
 
 #: True when the compiled codec runs (built at install time, and
 #: ``AMIASYNC_NO_EXTENSIONS`` not set); False for the pure-Python reference.
-__compiled__ = _loaded_extensions() == {"_cframes", "_cmessage", "_cdispatch"}
+__compiled__ = _loaded_extensions() == {"_cmessage", "_cdispatch"}
 
 #: Submodules reachable as attributes after ``import amiasync`` alone, as
 #: ``pystrix.ami.core_events`` is after ``import pystrix``; imported on first

@@ -1,16 +1,31 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""The compiled twin of :meth:`amiasync.message.Message.get`.
+"""The compiled twins of :meth:`amiasync.message.Message.get` and
+:func:`amiasync.message.messages_from_texts`.
 
-:mod:`amiasync.message` is the reference: this module does what its ``get``
-(with ``_needles`` and ``_scan``) does, step for step, with C
-string calls instead of bytecode, and must return the same value for every
-message and key (``tests/test_speedups.py`` checks it against the reference
-and against a model of the headers). A message answers its first few lookups
-by finding the line in its text and then builds its index: the index and the
-other methods stay in Python; this module only scans.
+:mod:`amiasync.message` is the reference: ``get`` does what its ``get``
+(with ``_needles`` and ``_scan``) does, step for step, with C string calls
+instead of bytecode, and must return the same value for every message and key
+(``tests/test_speedups.py`` checks it against the reference and against a
+model of the headers). A message answers its first few lookups by finding the
+line in its text and then builds its index: the index and the other methods
+stay in Python; this module only scans.
+
+``messages_from_texts`` is the decoder's hot loop (building the events and
+plain responses a batch of decoded frames starts with); the decoder itself,
+:class:`amiasync.frames.FrameDecoder`, is the same Python code for both
+implementations and only takes this function instead of the reference's
+(see :mod:`amiasync.protocol`). The differential tests feed both decoders the
+same random byte streams.
 
 It is chosen by :mod:`amiasync._extensions`; nothing imports it directly.
 """
+
+# message.py loads this module as its last statement: the names below are
+# defined by then.
+from .message import _SCANS as _SCANS_DEFAULT
+from .message import Event, Response
+
+__all__ = ["get", "messages_from_texts"]
 
 #: Search strings for a key, as in message.py: (the key preceded by CRLF and
 #: followed by a colon, the key and colon, the same two for the lowercase key).
@@ -81,3 +96,47 @@ def get(self, key, default=None):
                 return _value(text, start + len(<str>needles[2]))
             return default
     return self._lookup(key, default)
+
+
+cdef object _new = object.__new__
+cdef object _SCANS = _SCANS_DEFAULT
+cdef str _FOLLOWS = "Response: Follows\r\n"
+
+
+def messages_from_texts(texts, event_class):
+    """Build the events and plain responses ``texts`` start with (the decoder's hot loop)."""
+    cdef list built = []
+    cdef str text, name
+    cdef Py_ssize_t end
+    for text in texts:
+        if text.startswith("Event: "):
+            end = text.find("\r\n", 7)
+            name = text[7:end] if end >= 0 else text[7:]
+            # As message.new_event builds it: keep the three in step.
+            event = _new(event_class(name, Event))
+            event._text = text
+            event._pairs = None
+            event._first = None
+            event._folded = None
+            event.raw = None
+            event.server = None
+            event._scans = _SCANS
+            event.event_name = name
+            built.append(event)
+        elif text.startswith("Response: ") and not text.startswith(_FOLLOWS):
+            # As message.new_response builds it: keep the two in step.
+            response = _new(Response)
+            response._text = text
+            response._pairs = None
+            response._first = None
+            response._folded = None
+            response.raw = None
+            response.server = None
+            response.complete = None
+            response.action_name = None
+            response._scans = _SCANS
+            response.events = []
+            built.append(response)
+        else:
+            break
+    return built

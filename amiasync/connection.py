@@ -50,7 +50,7 @@ from .exceptions import (
     ProtocolError,
 )
 from .frames import DEFAULT_MAX_FRAME_SIZE
-from .link import TIMER_GRANULARITY, Connection
+from .link import TIMER_GRANULARITY, ActionCall, Connection
 from .message import Action, Event, Response
 from .protocol import ClientSession, OriginateResult, new_action_id_prefix
 from .registry import CallbackKey, CallbackRegistry, Handler
@@ -439,14 +439,14 @@ class Manager:
         """Return a fresh ActionID, unique on this manager."""
         return f"{self._prefix}{next(self._ids)}"
 
-    async def send_action(
+    def send_action(
         self,
         action: Action,
         timeout: float | UseDefault | None = USE_DEFAULT,
         *,
         check: bool = False,
-    ) -> Response:
-        """Send an action and wait for its response (and its event list, if any).
+    ) -> ActionCall:
+        """Send an action; what comes back is awaited for its response (and event list).
 
         Args:
             action: The action to send.
@@ -454,6 +454,13 @@ class Manager:
                 ``action_timeout`` by default, None to wait as long as the
                 connection lives.
             check: Raise :class:`ActionFailed` when Asterisk answers with an error.
+
+        The action is written at once (not when the result is first awaited);
+        what comes back is an :class:`~amiasync.link.ActionCall`, a future of
+        the response that is also a coroutine: ``await`` it, ``gather`` many
+        (no task per action), or hand it to ``asyncio.create_task``.
+        Cancelling it forgets the action. The errors below are raised where
+        it is awaited.
 
         Returns:
             The response. For event-list actions ``response.events`` holds the
@@ -474,24 +481,20 @@ class Manager:
         """
         if not isinstance(action, Action):
             # A panoramisk-style dict would otherwise fail later with an AttributeError.
-            raise TypeError(
-                f"send_action() takes an Action, not {type(action).__name__}: "
-                'write core.Ping() or amiasync.Action("QueueAdd", Queue="support")'
+            return ActionCall.failed(
+                TypeError(
+                    f"send_action() takes an Action, not {type(action).__name__}: "
+                    'write core.Ping() or amiasync.Action("QueueAdd", Queue="support")'
+                )
             )
         link = self._link
         if link is None or not link.is_open:
-            link = self._require_link(action.action_name)
+            try:
+                link = self._require_link(action.action_name)
+            except AMIError as exc:
+                return ActionCall.failed(exc)
         delay = self.action_timeout if isinstance(timeout, UseDefault) else timeout
-        # Connection.request, inlined: one coroutine less per action.
-        pending = link.submit(action, delay)
-        try:
-            response: Response = await pending.waiter
-        except BaseException:
-            link.forget(pending)
-            raise
-        if check and not response.success:
-            raise ActionFailed(response)
-        return response
+        return link.call(action, delay, check=check)
 
     async def command(
         self, command: str, timeout: float | UseDefault | None = USE_DEFAULT
@@ -518,13 +521,13 @@ class Manager:
             )
         return response.output
 
-    async def ping(self, timeout: float | UseDefault | None = USE_DEFAULT) -> Response:
-        """Send a Ping and return the Pong response.
+    def ping(self, timeout: float | UseDefault | None = USE_DEFAULT) -> ActionCall:
+        """Send a Ping and return the Pong response (an :class:`~amiasync.link.ActionCall`).
 
         Raises:
             ActionFailed: Asterisk answered an error.
         """
-        return await self.send_action(Action("Ping"), timeout=timeout, check=True)
+        return self.send_action(_PING, timeout=timeout, check=True)
 
     async def originate(self, action: Action, timeout: float | None = 30.0) -> OriginateResult:
         """Originate a call and wait for its outcome (the ``OriginateResponse`` event).
@@ -888,6 +891,11 @@ class Manager:
                 return
             except AMIError:
                 return
+
+
+#: Every ping sends the same action: encoding never changes an Action, and
+#: the ActionID is given per send.
+_PING = Action("Ping")
 
 
 def _filter(pattern: str) -> Action:

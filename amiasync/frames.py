@@ -26,7 +26,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .exceptions import FrameTooLarge, ProtocolError
-from .message import SECRET_HEADERS, Event, Message, Response, messages_from_texts, new_event
+from .message import (
+    SECRET_HEADERS,
+    Event,
+    Message,
+    Response,
+    messages_from_texts,
+    new_event,
+    new_response,
+)
 
 __all__ = [
     "FrameDecoder",
@@ -82,6 +90,13 @@ class FrameDecoder:
         failed: Set when the stream cannot be AMI (no banner within
             :data:`MAX_BANNER_SEARCH` bytes); everything after is ignored.
     """
+
+    #: Builds the events and plain responses a batch of decoded frames starts
+    #: with (the hot loop): :func:`amiasync.message.messages_from_texts`, the
+    #: reference; :class:`amiasync.protocol.FrameDecoder` takes its compiled twin.
+    build_messages: Callable[
+        [list[str], Callable[[str, type[Event]], type[Event]]], list[Message]
+    ] = staticmethod(messages_from_texts)
 
     def __init__(
         self,
@@ -200,8 +215,6 @@ class FrameDecoder:
         """Append the complete frames of ``buffer`` to ``messages``; return the rest."""
         frames = buffer.split(_END)
         tail = frames.pop()
-        append = messages.append
-        decode = self._decode
         max_size = self.max_frame_size
         # No frame can be over the cap when the whole buffer is not.
         check_size = len(buffer) > max_size
@@ -217,11 +230,15 @@ class FrameDecoder:
                 texts = list(map(_utf8, frames))
             except UnicodeDecodeError:
                 texts = []
-            built = messages_from_texts(texts, event_class)
+            built = self.build_messages(texts, event_class)
             if built:
                 messages.extend(built)
+                if len(built) == len(frames):
+                    return tail  # the usual case: every frame built
                 # One message per frame so far.
                 frames = frames[len(built) :]
+        append = messages.append
+        decode = self._decode
         fast = self._classify
         index = 0
         count = len(frames)
@@ -251,7 +268,7 @@ class FrameDecoder:
                 except UnicodeDecodeError:
                     message = decode(frame)
                 else:
-                    message = Response(text)
+                    message = new_response(text)
                 if message is not None:
                     append(message)
                 continue

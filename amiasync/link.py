@@ -28,6 +28,8 @@ import asyncio
 import collections
 import logging
 import math
+from collections.abc import Coroutine
+from types import TracebackType
 from typing import Any, Callable, cast
 
 from ._compat import timeout as async_timeout
@@ -42,7 +44,7 @@ from .exceptions import (
 from .message import Action, Event, Response
 from .protocol import ClientSession, PendingAction
 
-__all__ = ["Connection", "TIMER_GRANULARITY", "WRITE_LIMIT"]
+__all__ = ["ActionCall", "Connection", "TIMER_GRANULARITY", "WRITE_LIMIT"]
 
 log = logging.getLogger("amiasync")
 
@@ -81,6 +83,78 @@ class _Protocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._connection._resume_writing()
+
+
+class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
+    """The answer to one action: a future that is also a coroutine.
+
+    :meth:`Connection.call` sends the action at once and returns this; the
+    reader resolves it directly when the answer is complete. So ``await
+    call`` and ``asyncio.gather(*calls)`` wait on the future itself, with
+    no task per action (``gather`` wraps coroutines in tasks, not futures;
+    before Python 3.11 it asks "coroutine?" first and makes the task), while
+    ``asyncio.create_task(call)`` and ``asyncio.run`` still take it: a task
+    drives it through :meth:`send` and :meth:`throw`, which are the future's
+    own ``__await__`` steps.
+
+    Cancelling it (directly, or by cancelling the task awaiting it) forgets
+    the action: a late answer goes to the orphan handlers. Made by
+    :meth:`Connection.call` and :meth:`failed`, not directly.
+    """
+
+    __slots__ = ("_action_id", "_link")
+
+    # Both set by whoever makes it (Connection.call, or None for a call that
+    # failed before anything was sent), so that making one stays the C
+    # constructor's cost: no __init__ here. The ActionID, not the pending
+    # record: the record holds the call as its waiter, and a reference back
+    # would make a cycle that only the garbage collector frees.
+    _link: Connection | None
+    _action_id: str | None
+
+    @classmethod
+    def failed(cls, error: BaseException) -> ActionCall:
+        """Return a call that raises ``error`` where it is awaited (nothing was sent).
+
+        Args:
+            error: The exception to raise.
+
+        Returns:
+            The call, done already.
+        """
+        call = cls(loop=asyncio.get_running_loop())
+        call._link = call._action_id = None
+        call.set_exception(error)
+        return call
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Cancel the call and forget its action; False when it is done already."""
+        if not super().cancel(msg):
+            return False
+        if self._link is not None and self._action_id is not None:
+            self._link._abandon(self, self._action_id)
+        return True
+
+    # The coroutine protocol, as a task drives it: these are the steps of the
+    # future's own __await__ (yield itself while pending, then return its
+    # result or raise its exception), without keeping an iterator.
+
+    def send(self, value: Any) -> Any:
+        """Run as a coroutine: wait for the answer, then stop with it."""
+        if not self.done():
+            self._asyncio_future_blocking = True
+            return self
+        raise StopIteration(self.result())
+
+    def throw(self, typ: Any, val: Any = None, tb: TracebackType | None = None, /) -> Any:
+        """Run as a coroutine: raise the exception where the answer is awaited."""
+        if val is None:
+            raise typ
+        raise val.with_traceback(tb)
+
+    def close(self) -> None:
+        """Close it as a coroutine: abandon the call (see :meth:`cancel`)."""
+        self.cancel()
 
 
 class Connection:
@@ -298,12 +372,54 @@ class Connection:
             raise InvalidState(f"not connected; {action.action_name} not sent")
         loop = asyncio.get_running_loop()
         pending, data = self.session.start(action, loop.create_future())
+        self._send(action, pending, data, timeout, loop)
+        return pending
+
+    def call(self, action: Action, timeout: float | None, *, check: bool = False) -> ActionCall:
+        """Send an action; return the :class:`ActionCall` its answer resolves.
+
+        Args:
+            action: The action.
+            timeout: Seconds for the whole answer, the write included; None for no limit.
+            check: Fail with :class:`~amiasync.exceptions.ActionFailed` when
+                Asterisk answers an error.
+
+        Returns:
+            The call, already sent (or already failed: an invalid action or a
+            closed link fails it, nothing is written).
+        """
+        if not self.is_open:
+            return ActionCall.failed(InvalidState(f"not connected; {action.action_name} not sent"))
+        loop = asyncio.get_running_loop()
+        call = ActionCall(loop=loop)
+        try:
+            pending, data = self.session.start(action, call, check=check)
+        except Exception as exc:  # InvalidAction: raised where the call is awaited
+            return ActionCall.failed(exc)
+        call._link = self
+        call._action_id = pending.action_id
+        self._send(action, pending, data, timeout, loop)
+        return call
+
+    def _send(
+        self,
+        action: Action,
+        pending: _Pending,
+        data: bytes,
+        timeout: float | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         if timeout is not None and timeout < math.inf:
             self._time(pending, loop.time() + timeout, timeout)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("send %s %s %s", action.action_name, pending.action_id, action.redacted())
         self._write(pending, data)
-        return pending
+
+    def _abandon(self, call: ActionCall, action_id: str) -> None:
+        """Forget the action of a cancelled call, if it is still in flight."""
+        pending = self.session.tracker.get(action_id)
+        if pending is not None and pending.waiter is call:
+            self.forget(pending)
 
     def forget(self, pending: _Pending) -> None:
         """Stop waiting for an action (its caller went away); a late answer is an orphan."""

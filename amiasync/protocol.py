@@ -33,7 +33,7 @@ from typing import Any, Generic, TypeVar, Union
 from . import frames
 from ._extensions import load
 from .auth import events_header, md5_key
-from .exceptions import InvalidAction, ManagerAuthError, ProtocolError
+from .exceptions import ActionFailed, InvalidAction, ManagerAuthError, ProtocolError
 from .frames import DEFAULT_MAX_FRAME_SIZE
 from .message import Action, Event, Message, Response
 
@@ -50,12 +50,28 @@ __all__ = [
 
 log = logging.getLogger("amiasync")
 
-# The compiled twin of the decoder when it was built (see amiasync._extensions);
-# amiasync.frames.FrameDecoder, the reference, otherwise.
-_cframes = load("_cframes")
-FrameDecoder: type[frames.FrameDecoder] = (
-    frames.FrameDecoder if _cframes is None else _cframes.FrameDecoder
-)
+
+def _decoder_class() -> type[frames.FrameDecoder]:
+    """Return the decoder to use: the reference, or the same with the compiled builder.
+
+    The two differ in :attr:`~amiasync.frames.FrameDecoder.build_messages`
+    only: the compiled twin of ``messages_from_texts`` (amiasync/_cmessage.pyx)
+    when it was built and ``AMIASYNC_NO_EXTENSIONS`` is not set.
+    """
+    compiled = load("_cmessage")
+    if compiled is None:
+        return frames.FrameDecoder
+    build = compiled.messages_from_texts
+
+    class FrameDecoder(frames.FrameDecoder):
+        __doc__ = frames.FrameDecoder.__doc__
+        __qualname__ = "FrameDecoder"
+        build_messages = staticmethod(build)
+
+    return FrameDecoder
+
+
+FrameDecoder = _decoder_class()
 
 W = TypeVar("W")
 
@@ -290,6 +306,21 @@ class ActionTracker(Generic[W]):
         return Route.DONE, pending
 
 
+def _require_success(response: Response) -> None:
+    if not response.success:
+        raise ActionFailed(response)
+
+
+def _checked(check: Callable[[Response], None]) -> Callable[[Response], None]:
+    """Return ``check`` followed by :func:`_require_success`."""
+
+    def both(response: Response) -> None:
+        check(response)
+        _require_success(response)
+
+    return both
+
+
 class ClientSession(Generic[W]):
     """One client's side of one AMI connection, without any I/O.
 
@@ -342,12 +373,16 @@ class ClientSession(Generic[W]):
         """Return a fresh ActionID, unique in this session."""
         return f"{self._prefix}{next(self._ids)}"
 
-    def start(self, action: Action, waiter: W) -> tuple[PendingAction[W], bytes]:
+    def start(
+        self, action: Action, waiter: W, *, check: bool = False
+    ) -> tuple[PendingAction[W], bytes]:
         """Track an action and return it with the bytes to write.
 
         Args:
             action: The action; its own ActionID is used if it has one.
             waiter: Handed back when the answer is complete.
+            check: Fail the action with :class:`ActionFailed` when Asterisk
+                answers an error (after the action's own check).
 
         Returns:
             The pending record and the bytes.
@@ -360,7 +395,10 @@ class ClientSession(Generic[W]):
         # before anything is tracked or written.
         data = action.encode(action_id)
         pending = self.tracker.start(action_id, action.action_name, waiter)
-        if type(action).check_response is not Action.check_response:
+        own = type(action).check_response is not Action.check_response
+        if check:
+            pending.check = _checked(action.check_response) if own else _require_success
+        elif own:
             pending.check = action.check_response
         return pending, data
 
@@ -421,32 +459,31 @@ class ClientSession(Generic[W]):
                 append(message)
             elif route is Route.DONE:
                 assert pending is not None and pending.response is not None
-                if pending.check is not None or pending.response.complete is not None:
-                    self._complete(pending)
+                if pending.response.complete is not None:
+                    self._count_items(pending.response)
+                if pending.check is not None:
+                    try:
+                        pending.check(pending.response)
+                    except Exception as exc:  # the caller gets it, the reader goes on
+                        pending.error = exc
                 append(pending)
             elif route is Route.ORPHAN:
                 append(message)
         return out
 
     @staticmethod
-    def _complete(pending: PendingAction[W]) -> None:
-        response = pending.response
-        assert response is not None
+    def _count_items(response: Response) -> None:
+        """Warn when an event list's closing event announces another item count."""
         complete = response.complete
-        if complete is not None:
-            announced = parse_count(complete.get("ListItems"))
-            if announced is not None and announced != len(response.events):
-                log.warning(
-                    "%s: ListItems says %d but %d items arrived",
-                    complete.event_name,
-                    announced,
-                    len(response.events),
-                )
-        if pending.check is not None:
-            try:
-                pending.check(response)
-            except Exception as exc:  # the caller gets it, the reader goes on
-                pending.error = exc
+        assert complete is not None
+        announced = parse_count(complete.get("ListItems"))
+        if announced is not None and announced != len(response.events):
+            log.warning(
+                "%s: ListItems says %d but %d items arrived",
+                complete.event_name,
+                announced,
+                len(response.events),
+            )
 
     def connection_lost(self) -> list[PendingAction[W]]:
         """Forget every action and originate in flight; return them to be failed."""

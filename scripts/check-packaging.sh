@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 sdist=$(ls "$work"/dist/*.tar.gz)
 wheel=$(ls "$work"/dist/*.whl)
 tar tzf "$sdist" >"$work/sdist.txt"
-grep -q "/amiasync/_cframes.c$" "$work/sdist.txt" || { echo "sdist lacks the generated C"; exit 1; }
+grep -q "/amiasync/_cmessage.c$" "$work/sdist.txt" || { echo "sdist lacks the generated C"; exit 1; }
 
 # expect VENV_NAME WANT(True|False) INSTALL-ARGS...: install in a fresh venv, check __compiled__.
 expect() {

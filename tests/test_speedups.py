@@ -140,6 +140,37 @@ def test_same_bytes_same_messages_errors_and_raw(banner, classify, prefix, body,
 
 
 @needs_twin
+def test_the_compiled_decoder_is_the_reference_with_the_compiled_builder():
+    # One decoder, one message-building path: only the hot loop differs.
+    assert protocol.FrameDecoder.__bases__ == (frames.FrameDecoder,)
+    own = {k for k in vars(protocol.FrameDecoder) if k not in ("__module__", "__dict__")}
+    assert own <= {"build_messages", "__doc__", "__qualname__", "__weakref__"}
+    assert protocol.FrameDecoder.build_messages is not frames.FrameDecoder.build_messages
+
+
+def slots(message: Message) -> dict[str, Any]:
+    """Every slot of a message, as set (events, complete and the rest)."""
+    names = {name for cls in type(message).__mro__ for name in getattr(cls, "__slots__", ())}
+    return {name: getattr(message, name) for name in sorted(names)}
+
+
+@pytest.mark.parametrize(
+    "text", ["Response: Success\r\nActionID: 1\r\nPing: Pong", "Response: Error", "Response: X"]
+)
+def test_fast_built_responses_are_exactly_what_the_constructor_builds(text):
+    from amiasync import message
+
+    assert slots(message.new_response(text)) == slots(Response(text))
+    for build in {frames.FrameDecoder.build_messages, protocol.FrameDecoder.build_messages}:
+        (built,) = build([text], EVENT_CLASSES.get)
+        assert type(built) is Response and slots(built) == slots(Response(text))
+    event_text = "Event: Hangup\r\nChannel: PJSIP/1"
+    for build in {frames.FrameDecoder.build_messages, protocol.FrameDecoder.build_messages}:
+        (event,) = build([event_text], EVENT_CLASSES.get)
+        assert slots(event) == slots(EVENT_CLASSES["Hangup"](event_text, None, "Hangup"))
+
+
+@needs_twin
 def test_twin_builds_the_same_classes_for_a_real_transcript():
     from .conftest import FIXTURES
 

@@ -6,9 +6,11 @@ accessors typed ``str | None``, documented parameters only.
 
 from __future__ import annotations
 
+import asyncio
+
 from typing_extensions import assert_type
 
-from amiasync import Event, Manager, actions, core, events
+from amiasync import Event, Manager, Response, actions, core, events
 from amiasync.stream import EventStream
 
 
@@ -56,3 +58,12 @@ def actions_typed() -> None:
     actions.Login("admin", "secret", "challenge-1", events=["call", "system"])
     actions.Login("admin", "secret", auth_type="MD5")
     assert core.Login is actions.Login
+
+
+async def action_calls(manager: Manager) -> None:
+    # send_action's answer is awaited, gathered or made a task, typed alike.
+    assert_type(await manager.send_action(core.Ping()), Response)
+    assert_type(await manager.ping(), Response)
+    assert_type(asyncio.create_task(manager.ping()), "asyncio.Task[Response]")
+    assert_type(await asyncio.gather(manager.ping(), manager.ping()), "tuple[Response, Response]")
+    assert_type(await asyncio.wait_for(manager.ping(), 1), Response)

@@ -1,0 +1,192 @@
+"""send_action's answer: a future resolved by the reader that is also a coroutine.
+
+Against the embedded fake Asterisk over loopback. Each promise of
+:class:`amiasync.link.ActionCall` gets a test that could fail: awaited,
+gathered (with no task per action), handed to ``asyncio.create_task``,
+cancelled either way (the late answer is then an orphan), timed out by
+``asyncio.wait_for``, and failing where it is awaited, never where it is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import weakref
+
+import pytest
+
+import amiasync
+from amiasync import Action, core
+from amiasync.link import ActionCall
+
+
+def orphan_queue(manager: amiasync.Manager) -> asyncio.Queue[amiasync.Response]:
+    orphans: asyncio.Queue[amiasync.Response] = asyncio.Queue()
+    manager.register_callback(None, lambda response, m: orphans.put_nowait(response))
+    return orphans
+
+
+def hold(server, message: str) -> asyncio.Event:
+    """Make the fake answer ``Hold`` only once the returned event is set."""
+    release = asyncio.Event()
+
+    async def answer(session, action):
+        await release.wait()
+        return {"Response": "Success", "Message": message}
+
+    server.on_action("Hold", answer)
+    return release
+
+
+async def test_the_call_is_a_future_and_a_coroutine_and_is_sent_at_once(manager, server):
+    call = manager.send_action(core.Ping())
+    assert isinstance(call, ActionCall)
+    assert asyncio.isfuture(call) and asyncio.iscoroutine(call)
+    # Sent when made, not when first awaited.
+    await server.wait_for_action("Ping")
+    response = await call
+    assert response.get("Ping") == "Pong" and call.result() is response
+
+
+async def test_gather_waits_on_the_calls_themselves_no_task_each(manager):
+    before = len(asyncio.all_tasks())
+    calls = [manager.ping() for _ in range(200)]
+    gathered = asyncio.gather(*calls)
+    if sys.version_info >= (3, 11):
+        # gather wraps a coroutine in a task, a future not: none was made.
+        # (Before 3.11 ensure_future asks "coroutine?" first and wraps each
+        # call in a task, which still works, as the rest shows.)
+        assert len(asyncio.all_tasks()) == before
+    replies = await gathered
+    assert len({reply["ActionID"] for reply in replies}) == 200
+    assert all(reply.get("Ping") == "Pong" for reply in replies)
+
+
+async def test_create_task_drives_it_as_a_coroutine(manager, server):
+    release = hold(server, "held")
+    task = asyncio.create_task(manager.send_action(Action("Hold")))
+    assert isinstance(task, asyncio.Task)
+    await server.wait_for_action("Hold")
+    assert not task.done()
+    release.set()
+    response = await asyncio.wait_for(task, 5)
+    assert response.message == "held"
+
+
+async def test_create_task_gets_the_error_of_a_failed_action(manager):
+    task = asyncio.create_task(manager.send_action(Action("NoSuchAction"), check=True))
+    with pytest.raises(amiasync.ActionFailed):
+        await asyncio.wait_for(task, 5)
+
+
+async def test_cancelling_the_task_forgets_the_action_late_answer_is_an_orphan(manager, server):
+    release = hold(server, "after the task was cancelled")
+    orphans = orphan_queue(manager)
+    call = manager.send_action(Action("Hold"), timeout=None)
+    task = asyncio.create_task(call)
+    await server.wait_for_action("Hold")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert call.cancelled()
+    release.set()
+    assert (await asyncio.wait_for(orphans.get(), 5)).message == "after the task was cancelled"
+
+
+async def test_cancelling_the_call_forgets_the_action_late_answer_is_an_orphan(manager, server):
+    release = hold(server, "after the call was cancelled")
+    orphans = orphan_queue(manager)
+    call = manager.send_action(Action("Hold"), timeout=None)
+    await server.wait_for_action("Hold")
+    assert call.cancel() and not call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    release.set()
+    assert (await asyncio.wait_for(orphans.get(), 5)).message == "after the call was cancelled"
+
+
+async def test_closing_it_as_a_coroutine_abandons_the_action(manager, server):
+    release = hold(server, "after the call was closed")
+    orphans = orphan_queue(manager)
+    call = manager.send_action(Action("Hold"), timeout=None)
+    await server.wait_for_action("Hold")
+    call.close()
+    assert call.cancelled()
+    release.set()
+    assert (await asyncio.wait_for(orphans.get(), 5)).message == "after the call was closed"
+    done = manager.ping()
+    await done
+    done.close()  # closing a finished call changes nothing
+    assert done.result().get("Ping") == "Pong"
+
+
+async def test_wait_for_times_it_out_and_forgets_it(manager, server):
+    release = hold(server, "after wait_for gave up")
+    orphans = orphan_queue(manager)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(manager.send_action(Action("Hold"), timeout=None), 0.05)
+    release.set()
+    assert (await asyncio.wait_for(orphans.get(), 5)).message == "after wait_for gave up"
+
+
+async def test_the_deadline_fails_it_with_action_timeout(manager, server):
+    hold(server, "never awaited")
+    with pytest.raises(amiasync.ActionTimeout):
+        await manager.send_action(Action("Hold"), timeout=0.05)
+
+
+async def test_errors_are_raised_where_it_is_awaited_not_where_it_is_made(server):
+    manager = amiasync.Manager()
+    call = manager.send_action(core.Ping())  # not connected: no exception yet
+    assert call.done()
+    with pytest.raises(amiasync.InvalidState):
+        await call
+    not_an_action = manager.send_action({"Action": "Ping"})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes an Action"):
+        await asyncio.create_task(not_an_action)
+    assert not not_an_action.cancel()  # done already: nothing to forget
+
+
+async def test_an_invalid_action_fails_the_call_and_nothing_is_written(manager, server):
+    call = manager.send_action(Action("Ping", action_id="x" * 101))
+    with pytest.raises(amiasync.InvalidAction):
+        await call
+    assert await manager.ping()  # the link goes on
+    assert [a["Action"] for a in server.received].count("Ping") == 1
+
+
+async def test_check_fails_after_the_actions_own_check(manager, server):
+    server.on_action("Ping", lambda session, action: {"Response": "Error", "Message": "no"})
+    with pytest.raises(amiasync.ActionFailed, match="no"):
+        await manager.ping()
+    response = await manager.send_action(core.Ping())  # check=False: the error is returned
+    assert not response.success
+
+
+async def test_lost_link_fails_calls_in_flight_at_once(manager, server):
+    server.on_action("Hold", lambda session, action: None)
+    calls = [manager.send_action(Action("Hold"), timeout=60) for _ in range(3)]
+    await server.wait_for_action("Hold")
+    server.drop_connections()
+    for call in calls:
+        with pytest.raises(amiasync.ManagerSocketError):
+            await asyncio.wait_for(call, 5)
+
+
+async def test_a_finished_call_is_freed_at_once_not_by_the_garbage_collector(manager):
+    # No cycle between the call and its pending record: memory stays flat
+    # under many actions without waiting for gc to find them.
+    await manager.ping()
+    gc.disable()
+    try:
+        call = manager.ping()
+        await call
+        freed = weakref.ref(call)
+        del call
+        # The loop drops the handle that woke this task (its argument is the
+        # call) once the task yields: one step, not a wait for anything.
+        await asyncio.sleep(0)
+        assert freed() is None
+    finally:
+        gc.enable()
