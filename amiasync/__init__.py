@@ -39,6 +39,7 @@ from .exceptions import (
     ManagerSocketError,
     ProtocolError,
 )
+from .link import ActionCall
 from .message import Action, Event, Message, Response
 from .stream import EventStream
 
@@ -56,6 +57,7 @@ __all__ = [
     "UseDefault",
     "ConnectionState",
     "OriginateResult",
+    "ActionCall",
     "EventStream",
     "Action",
     "Event",

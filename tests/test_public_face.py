@@ -23,6 +23,7 @@ def test_the_package_exports_the_connection_layers_public_names():
     for name in (
         "EventStream",
         "OriginateResult",
+        "ActionCall",
         "ConnectionState",
         "InvalidState",
         "ConnectionClosed",
