@@ -79,7 +79,8 @@ class _Member:
     port: int
     ssl: SSLOption
     username: str | None
-    secret: str | None
+    # Kept out of repr(): a member shown in a log or a traceback never shows it.
+    secret: str | None = dataclasses.field(repr=False)
     auth: str
     events: bool | str | list[str] | None
     state: ConnectionState | None = None

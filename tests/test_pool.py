@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -197,3 +198,21 @@ async def test_without_reconnect_a_failed_first_attempt_is_final(fakes):
         assert pool["down"].reconnect is False
         with pytest.raises(amiasync.ActionTimeout):
             await pool.wait_ready(timeout=0.3)
+
+
+async def test_the_secret_is_in_no_repr_status_or_log(fakes, caplog):
+    caplog.set_level(logging.DEBUG, logger="amiasync")
+    secret = "pbx-Secret-4729"
+    pool = ManagerPool(
+        {
+            "ok": {**config(fakes[0]), "secret": SECRET},
+            "bad": {**config(fakes[1]), "secret": secret, "auth": "plain"},
+        },
+        **FAST,
+    )
+    async with pool:
+        assert pool.status()["bad"].state is ConnectionState.FAILED
+        shown = [repr(pool), repr(pool.status()), caplog.text]
+        shown += [repr(member) for member in pool._members.values()]
+        assert "pbx-Secret" not in "".join(shown) and SECRET not in "".join(shown)
+        assert "refused" in caplog.text  # the refusal was logged, without the secret
