@@ -347,7 +347,9 @@ class Manager:
                 outside a reconnect, not reopened.
             InvalidState: Not connected.
             ManagerSocketError: The connection was lost.
-            ActionTimeout: No answer in time.
+            ActionTimeout: No answer in time. With ``reconnect`` on, this and
+                a lost connection drop the link, and the reconnect loop logs
+                in (with these credentials) on a new one.
         """
         link = self._require_link("Login")
         steps = link.session.login_steps(username, secret, auth=auth, events=events)
@@ -369,6 +371,17 @@ class Manager:
                 self.last_error = exc
                 self._credentials = previous
             await link.close()
+            raise
+        except (ActionTimeout, ManagerSocketError):
+            if self.reconnect:
+                # Unanswered in time, the Login may still be granted later
+                # (Asterisk answers when it gets to it), leaving a session
+                # logged in on its side that this side never learns about;
+                # and nothing would log this link in again (before login a
+                # keepalive Ping gets "Permission denied", an answer all the
+                # same). So the link goes: a late answer can only reach it,
+                # and the reconnect loop logs in on a new one.
+                link.abort()
             raise
         self._logged_in = True
         if asyncio.current_task() is not self._supervisor:

@@ -233,8 +233,9 @@ class ManagerPool(Mapping[str, Manager]):
         The first attempt runs with the manager's ``reconnect`` off, so that
         its failure is known at once (:meth:`start` returns, :meth:`status`
         says why). After that the manager's own loop does the retrying:
-        :meth:`Manager.connect` retries until the PBX answers, and a link
-        lost mid-login is reconnected and logged in like any lost link.
+        :meth:`Manager.connect` retries until the PBX answers, and a login
+        that goes unanswered or loses its link drops the link, which the
+        manager reconnects and logs in like any lost link.
         """
         manager = member.manager
         assert member.first_attempt is not None
@@ -262,8 +263,9 @@ class ManagerPool(Mapping[str, Manager]):
         except ManagerAuthError as exc:
             self._refused(member, exc)
         except (AMIError, OSError) as exc:
-            # The link dropped mid-login: the manager reconnects and logs in
-            # by itself (RECONNECTED then says it is up).
+            # The login went unanswered or lost its link: the manager dropped
+            # the link and reconnects and logs in by itself (RECONNECTED then
+            # says it is up).
             self._failed(member, exc)
 
     async def _connect(self, member: _Member) -> None:

@@ -216,3 +216,41 @@ async def test_the_secret_is_in_no_repr_status_or_log(fakes, caplog):
         shown += [repr(member) for member in pool._members.values()]
         assert "pbx-Secret" not in "".join(shown) and SECRET not in "".join(shown)
         assert "refused" in caplog.text  # the refusal was logged, without the secret
+
+
+async def test_a_login_answered_too_late_is_retried_on_a_new_link(fakes):
+    # Both of the pool's own attempts get their Login answered after
+    # action_timeout: the PBX logs those sessions in, the manager gave up on
+    # them. The manager drops each such link and its reconnect loop logs in
+    # on a fresh one, so the member ends connected instead of stuck
+    # "not connected" while the PBX sends it events.
+    release = asyncio.Event()
+    held: list[object] = []
+
+    async def late_login(session, action):
+        if len(held) < 2:
+            held.append(session)
+            await release.wait()
+        await session.action_login(action, action.get("ActionID"))
+        return None
+
+    fakes[0].on_action("Login", late_login)
+    pool = ManagerPool({"pbx": config(fakes[0])}, **{**FAST, "action_timeout": 0.3})
+    try:
+        await pool.start()
+        assert not pool.status()["pbx"].connected and "no answer" in pool.status()["pbx"].error
+        await pool.wait_ready(timeout=10)
+        status = pool.status()["pbx"]
+        assert status.connected and status.error is None and pool["pbx"].logged_in
+        assert len(held) == 2
+        logins = [a for a in fakes[0].received if a["Action"] == "Login"]
+        assert len(logins) == 3
+        release.set()  # the late answers go to the two dropped links
+        got = Seen()
+        pool.register_callback("UserEvent", lambda e, m: got.add(e.server))
+        fakes[0].emit({"Event": "UserEvent", "UserEvent": "after"})
+        await got.wait(lambda s: s == ["pbx"])
+        assert (await pool["pbx"].send_action(core.Ping())).success
+    finally:
+        release.set()
+        await pool.close()

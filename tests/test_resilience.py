@@ -316,3 +316,48 @@ async def test_a_link_lost_mid_login_is_reconnected_and_logged_in(server):
     finally:
         await manager.close()
 
+
+async def test_a_login_answered_too_late_drops_the_link_and_logs_in_again(server):
+    # A busy Asterisk may answer a Login after action_timeout: the session is
+    # then logged in on its side while the manager gave up waiting, and
+    # nothing would ever log that link in (before login Asterisk answers a
+    # keepalive Ping with "Permission denied", which still counts as alive).
+    # With reconnect on, the manager drops the link and logs in on a new one;
+    # the late Success goes to the dropped link, never to the new one.
+    release = asyncio.Event()
+    answered = asyncio.Event()
+    held: list[object] = []
+
+    async def late_login(session, action):
+        if not held:
+            held.append(session)
+            await release.wait()
+            await session.action_login(action, action.get("ActionID"))
+            answered.set()
+            return None
+        await session.action_login(action, action.get("ActionID"))
+        return None
+
+    server.on_action("Login", late_login)
+    manager = amiasync.Manager(
+        reconnect=True, action_timeout=0.3, reconnect_delay=0.05, reconnect_max_delay=0.2
+    )
+    orphans: list[amiasync.Message] = []
+    manager.register_callback(None, lambda response, m: orphans.append(response))
+    states = state_queue(manager)
+    await manager.connect(server.host, server.port)
+    try:
+        with pytest.raises(amiasync.ActionTimeout):
+            await manager.login(USER, SECRET)
+        await next_state(states, ConnectionState.RECONNECTED)
+        await manager.wait_ready(5)
+        release.set()
+        await asyncio.wait_for(answered.wait(), 5)
+        assert held[0].authenticated  # the PBX did log the dropped session in
+        assert manager.logged_in and (await manager.ping()).success
+        assert server.sessions[-1] is not held[0] and server.sessions[-1].authenticated
+        assert orphans == []
+        assert [a["Action"] for a in server.received].count("Login") == 2
+    finally:
+        release.set()
+        await manager.close()
