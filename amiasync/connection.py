@@ -138,8 +138,9 @@ class Manager:
         reconnect_delay: The first reconnect delay, in seconds.
         reconnect_max_delay: The cap on the delay, which doubles while links
             keep dying young.
-        retry_auth_failures: Keep reconnecting when a reconnect's login is
-            refused, instead of giving up (state ``FAILED``).
+        retry_auth_failures: With ``reconnect``, keep retrying (with the
+            same backoff) when a login is refused, the first one included,
+            instead of giving up (state ``FAILED``).
         keepalive: Seconds between keepalive Pings; None for none.
         keepalive_timeout: Seconds a keepalive Ping may take before the link
             is declared dead and dropped.
@@ -343,8 +344,9 @@ class Manager:
 
         Raises:
             ManagerAuthError: Asterisk refused the login; the connection is
-                closed (Asterisk closes it too, after a one-second pause) and,
-                outside a reconnect, not reopened.
+                closed (Asterisk closes it too, after a one-second pause) and
+                not reopened, unless ``reconnect`` and ``retry_auth_failures``
+                are both on: then the reconnect loop retries, with backoff.
             InvalidState: Not connected.
             ManagerSocketError: The connection was lost.
             ActionTimeout: No answer in time. With ``reconnect`` on, this and
@@ -365,11 +367,14 @@ class Manager:
         except StopIteration as done:
             response: Response = done.value
         except ManagerAuthError as exc:
-            if asyncio.current_task() is not self._supervisor:
+            if asyncio.current_task() is not self._supervisor and not (
+                self.reconnect and self.retry_auth_failures
+            ):
                 # A refused login is final: no reconnect would do better.
                 self._stopped = True
                 self.last_error = exc
                 self._credentials = previous
+            # Otherwise the reconnect loop, started when this link ends, retries.
             await link.close()
             raise
         except (ActionTimeout, ManagerSocketError):

@@ -18,7 +18,9 @@ before any other, so every handler already sees it::
 
 A member whose first connection fails is reported (:meth:`ManagerPool.status`)
 and then retried by its manager's own ``reconnect`` (capped exponential
-backoff), in the background: it never holds up the others.
+backoff), in the background: it never holds up the others. A refused login
+is final (state ``FAILED``) unless ``retry_auth_failures=True``: then it is
+reported and retried like the rest.
 """
 
 from __future__ import annotations
@@ -234,7 +236,8 @@ class ManagerPool(Mapping[str, Manager]):
         its failure is known at once (:meth:`start` returns, :meth:`status`
         says why). After that the manager's own loop does the retrying:
         :meth:`Manager.connect` retries until the PBX answers, and a login
-        that goes unanswered or loses its link drops the link, which the
+        that goes unanswered or loses its link (or, with
+        ``retry_auth_failures``, is refused) drops the link, which the
         manager reconnects and logs in like any lost link.
         """
         manager = member.manager
@@ -242,17 +245,16 @@ class ManagerPool(Mapping[str, Manager]):
         manager.reconnect = False
         try:
             await self._connect(member)
-        except ManagerAuthError as exc:
-            self._refused(member, exc)
             return
+        except ManagerAuthError as exc:
+            if not self._refused(member, exc):
+                return
         except (AMIError, OSError) as exc:
             self._failed(member, exc)
             if manager.is_connected():
                 # Connected but the login went unanswered: start again clean.
                 with contextlib.suppress(Exception):
                     await manager.close()
-        else:
-            return
         finally:
             manager.reconnect = self._reconnect
             member.first_attempt.set()
@@ -280,11 +282,18 @@ class ManagerPool(Mapping[str, Manager]):
         member.up.set()
         log.info("%s: connected to %s:%s", member.name, member.host, member.port)
 
-    def _refused(self, member: _Member, exc: ManagerAuthError) -> None:
-        self._failed(member, exc)
-        log.error("%s: login refused, not retrying: %s", member.name, exc)
-        member.state = ConnectionState.FAILED
-        member.since = time.time()
+    def _refused(self, member: _Member, exc: ManagerAuthError) -> bool:
+        """Report a refused login; return True if the manager retries it."""
+        retried = self._reconnect and member.manager.retry_auth_failures
+        if retried:
+            if member.error is None:
+                log.warning("%s: login refused, retrying: %s", member.name, exc)
+        else:
+            log.error("%s: login refused, not retrying: %s", member.name, exc)
+            member.state = ConnectionState.FAILED
+            member.since = time.time()
+        member.error = str(exc)
+        return retried
 
     def _failed(self, member: _Member, exc: BaseException) -> None:
         if member.error is None:

@@ -254,3 +254,34 @@ async def test_a_login_answered_too_late_is_retried_on_a_new_link(fakes):
     finally:
         release.set()
         await pool.close()
+
+
+async def test_retry_auth_failures_retries_the_first_login(fakes):
+    # README: retry_auth_failures=True "keeps retrying", a pool's first login
+    # included; the refusal is reported meanwhile, not as a final FAILED.
+    fakes[0].auth_failure_delay = 0.01
+    refused = asyncio.Event()
+    logins: list[int] = []
+
+    async def counted_login(session, action):
+        logins.append(1)
+        if len(logins) == 4:  # the pool's two attempts, then the manager's retries
+            refused.set()
+        await session.action_login(action, action.get("ActionID"))
+        return None
+
+    fakes[0].on_action("Login", counted_login)
+    pool = ManagerPool(
+        {"pbx": {**config(fakes[0]), "secret": "fixed-later"}}, retry_auth_failures=True, **FAST
+    )
+    try:
+        await pool.start()
+        await asyncio.wait_for(refused.wait(), 10)
+        status = pool.status()["pbx"]
+        assert not status.connected and "refused" in (status.error or "")
+        assert status.state is not ConnectionState.FAILED
+        fakes[0].users[USER] = "fixed-later"  # manager.conf fixed and reloaded
+        await pool.wait_ready(timeout=10)
+        assert pool.status()["pbx"].connected and pool.status()["pbx"].error is None
+    finally:
+        await pool.close()

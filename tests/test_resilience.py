@@ -361,3 +361,35 @@ async def test_a_login_answered_too_late_drops_the_link_and_logs_in_again(server
     finally:
         release.set()
         await manager.close()
+
+
+async def test_retry_auth_failures_retries_a_refused_first_login(server):
+    # With retry_auth_failures=True even the first login's refusal is not
+    # final: the reconnect loop keeps trying (with backoff), and a PBX whose
+    # manager.conf is fixed later is logged in to.
+    server.auth_failure_delay = 0.01
+    refused = asyncio.Event()
+    logins: list[int] = []
+
+    async def counted_login(session, action):
+        logins.append(1)
+        if len(logins) == 3:
+            refused.set()
+        await session.action_login(action, action.get("ActionID"))
+        return None
+
+    server.on_action("Login", counted_login)
+    manager = amiasync.Manager(
+        reconnect=True, retry_auth_failures=True, reconnect_delay=0.05, reconnect_max_delay=0.2
+    )
+    await manager.connect(server.host, server.port)
+    try:
+        with pytest.raises(amiasync.ManagerAuthError):
+            await manager.login(USER, "not-yet-valid")
+        await asyncio.wait_for(refused.wait(), 5)  # retried twice more, still refused
+        assert not manager.logged_in
+        server.users[USER] = "not-yet-valid"  # manager.conf fixed and reloaded
+        await manager.wait_ready(5)
+        assert manager.logged_in and (await manager.ping()).success
+    finally:
+        await manager.close()
