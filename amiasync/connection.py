@@ -377,6 +377,11 @@ class Manager:
             # Otherwise the reconnect loop, started when this link ends, retries.
             await link.close()
             raise
+        except InvalidAction:
+            # Refused before sending (a CR in the username): a reconnect must
+            # not try these credentials again and again.
+            self._credentials = previous
+            raise
         except (ActionTimeout, ManagerSocketError):
             if self.reconnect:
                 # Unanswered in time, the Login may still be granted later

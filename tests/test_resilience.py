@@ -393,3 +393,24 @@ async def test_retry_auth_failures_retries_a_refused_first_login(server):
         assert manager.logged_in and (await manager.ping()).success
     finally:
         await manager.close()
+
+
+async def test_credentials_refused_before_sending_are_not_used_on_reconnect(server):
+    # A CR in the username is refused before anything is written; the
+    # reconnect loop must not then try that login after every lost link.
+    manager = amiasync.Manager(reconnect=True, reconnect_delay=0.05, reconnect_max_delay=0.2)
+    states = state_queue(manager)
+    await manager.connect(server.host, server.port)
+    try:
+        with pytest.raises(amiasync.InvalidAction):
+            await manager.login("admin\r\nAction: Ping", SECRET)
+        assert manager.is_connected()  # nothing was sent: the link stays
+        server.drop_connections()
+        # Bounded as a whole: a loop that keeps trying the login reports
+        # CONNECTED and DISCONNECTED over and over, never RECONNECTED.
+        await asyncio.wait_for(next_state(states, ConnectionState.RECONNECTED), 5)
+        with pytest.raises(amiasync.ActionFailed, match="Permission denied"):
+            await manager.ping()  # connected, not logged in
+        assert "Login" not in [a["Action"] for a in server.received]
+    finally:
+        await manager.close()
