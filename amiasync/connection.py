@@ -384,13 +384,14 @@ class Manager:
             raise
         except (ActionTimeout, ManagerSocketError):
             if self.reconnect:
-                # Unanswered in time, the Login may still be granted later
-                # (Asterisk answers when it gets to it), leaving a session
-                # logged in on its side that this side never learns about;
-                # and nothing would log this link in again (before login a
-                # keepalive Ping gets "Permission denied", an answer all the
-                # same). So the link goes: a late answer can only reach it,
-                # and the reconnect loop logs in on a new one.
+                # Unanswered in time, the Login may still be granted later,
+                # leaving a session logged in on Asterisk's side (so its
+                # authtimeout no longer closes it) that this side never
+                # learns about; and nothing would log this link in again: a
+                # keepalive Ping before login is answered "Permission
+                # denied" (main/manager.c, process_message()), an answer all
+                # the same. So the link goes: a late answer can only reach
+                # it, and the reconnect loop logs in on a new one.
                 link.abort()
             raise
         self._logged_in = True
