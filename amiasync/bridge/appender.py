@@ -211,7 +211,7 @@ class EventBuffer:
         ``dropped`` (with those of the gaps it held), so none is lost
         silently, and the gap keeps their place in the stream's order.
         """
-        taken = [self.entries[n] for n in range(count)]
+        taken = list(itertools.islice(self.entries, count))
         self.remove(count)
         events = sum(1 for entry in taken if entry[0] == EVENT_ENTRY)
         dropped = events
@@ -299,6 +299,7 @@ class StreamWriter:
         self._stopping = False
         self._batches = 0
         self._unconfirmed: tuple[str, int] | None = None
+        self._refused_in_row = 0
         # Made on first use, inside the running loop (Python 3.9's Lock binds
         # the loop it is created in).
         self._turn: asyncio.Lock | None = None
@@ -430,6 +431,7 @@ class StreamWriter:
         if self.last_error is not None:
             log.info("%s: Redis writes work again", buffer.stream)
             self.last_error = None
+        self._refused_in_row = 0
         # Only now do the entries leave the buffer: Redis has them.
         self._unconfirmed = None
         buffer.remove(count)
@@ -443,15 +445,20 @@ class StreamWriter:
         self.refused += 1
         self.last_error = str(exc)
         events = self.buffer.replace_with_gap(count)
-        log.error(
+        # Logged once until a batch is written again: a Redis that refuses
+        # every batch (a key of another type) refuses the gap next too.
+        level = logging.ERROR if not self._refused_in_row else logging.DEBUG
+        log.log(
+            level,
             "%s: Redis refused a batch (%s); its %d events are counted as dropped",
             self.buffer.stream,
             exc,
             events,
         )
-        # The gap goes next; should Redis refuse that too, not at once.
+        delay = min(self.retry_delay * 2 ** min(self._refused_in_row, 30), self.retry_max_delay)
+        self._refused_in_row += 1
         if not self._stopping:
-            await asyncio.sleep(self.retry_delay)
+            await asyncio.sleep(delay)
 
 
 def _is_refusal(exc: BaseException) -> bool:
