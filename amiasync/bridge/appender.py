@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import itertools
 import logging
+import operator
 import random
 import secrets
 import time
@@ -72,6 +73,10 @@ def _is_noscript(exc: BaseException) -> bool:
     return isinstance(exc, redis.exceptions.NoScriptError)
 
 
+#: An entry's field its size is counted by: an event's headers, a gap's until.
+_third = operator.itemgetter(2)
+
+
 def _stamp(when: float) -> str:
     return f"{when:.6f}"
 
@@ -82,16 +87,18 @@ class EventBuffer:
     Args:
         server: The PBX's name.
         maxsize: How many entries may wait; past it events are dropped and counted.
-        max_bytes: How many bytes of events (name and headers) may wait; past
-            it events are dropped and counted too (a burst of large events
-            reaches it before ``maxsize``).
+        max_bytes: How many bytes of headers (JSON) may wait; past it events
+            are dropped and counted too (a burst of large events reaches it
+            before ``maxsize``).
 
     Attributes:
         stream: The Redis key (``ami:events:<server>``).
         accepted: Events buffered so far.
         dropped: Events dropped so far (buffer full, or a batch Redis refused).
         gaps: Gap entries buffered so far.
-        size: Bytes of the events waiting (names and headers).
+        size: Bytes of the entries waiting: events' headers, and each gap's
+            ``until`` (a few bytes; one field counted for every entry keeps
+            :meth:`remove` in C).
     """
 
     def __init__(self, server: str, maxsize: int = 100_000, max_bytes: int = 256 << 20) -> None:
@@ -123,12 +130,17 @@ class EventBuffer:
             received: When it was read (Unix time).
         """
         entries = self.entries
+        size = len(headers)
         gap = self._gap
-        if gap is not None and not self._close_gap(received, room=2):
-            gap.dropped += 1
-            self.dropped += 1
-            return False
-        size = len(name) + len(headers)
+        if gap is not None:
+            # The gap entry goes first, if both it and the event fit.
+            gap_size = len(_stamp(received))
+            if self.size + gap_size + size > self.max_bytes or not self._close_gap(
+                received, room=2
+            ):
+                gap.dropped += 1
+                self.dropped += 1
+                return False
         if len(entries) >= self.maxsize or self.size + size > self.max_bytes:
             self._open_gap("overflow")
             assert self._gap is not None
@@ -188,6 +200,7 @@ class EventBuffer:
         if len(self.entries) + room > self.maxsize:
             return False
         stamp = _stamp(until)
+        self.size += len(stamp)
         self.entries.append((GAP_ENTRY, gap.since, stamp, str(gap.dropped), ",".join(gap.reasons)))
         self._gap = None
         self._last = stamp
@@ -197,12 +210,8 @@ class EventBuffer:
 
     def remove(self, count: int) -> None:
         """Forget the oldest ``count`` entries: Redis has them."""
-        entries, size = self.entries, 0
-        for _ in range(count):
-            entry = entries.popleft()
-            if entry[0] == EVENT_ENTRY:
-                size += len(entry[1]) + len(entry[2])
-        self.size -= size
+        popleft = self.entries.popleft
+        self.size -= sum(map(len, map(_third, [popleft() for _ in range(count)])))
 
     def replace_with_gap(self, count: int) -> int:
         """Put one gap in place of the oldest ``count`` entries; return the events it drops.
@@ -227,6 +236,7 @@ class EventBuffer:
         until = last[2] if last[0] == GAP_ENTRY else last[3]
         gap = (GAP_ENTRY, str(since), str(until), str(dropped), ",".join(reasons))
         self.entries.appendleft(gap)
+        self.size += len(gap[2])
         self.dropped += events
         self.gaps += 1
         return events

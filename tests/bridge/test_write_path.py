@@ -198,13 +198,16 @@ async def test_a_writer_that_dies_is_logged_counted_and_started_again(
 def test_the_buffer_is_bounded_in_bytes_too():
     buffer = EventBuffer("pbx", maxsize=1000, max_bytes=1000)
     buffer.link_up(0.0)
-    headers = b"x" * 290
+    headers = b"x" * 300
     accepted = [buffer.add_event("E", headers, float(n)) for n in range(5)]
+    # The restart gap (its until, 8 bytes) and three events fit in 1000 bytes.
     assert accepted == [True, True, True, False, False]
-    assert buffer.size == 3 * 291 and buffer.dropped == 2 and buffer.gap_open
+    assert buffer.size == 8 + 3 * 300 and buffer.dropped == 2 and buffer.gap_open
+    assert len(buffer.entries) == 4  # no gap entry for a drop that did not end
     buffer.remove(2)  # the restart gap and one event
-    assert buffer.size == 2 * 291
-    assert buffer.add_event("E", headers, 9.0)
+    assert buffer.size == 2 * 300
+    assert buffer.add_event("E", headers, 9.0)  # after its overflow gap
+    assert list(buffer.entries)[-2][3:] == ("2", "overflow")
     with pytest.raises(ValueError):
         EventBuffer("pbx", max_bytes=0)
 
