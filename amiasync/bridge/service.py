@@ -70,8 +70,8 @@ class Bridge:
         redis: A ``redis://`` URL or a ``redis.asyncio.Redis`` client (not closed here).
         maxlen: ``MAXLEN ~`` trimming of each event stream (None: keep everything).
         buffer_size: Entries each PBX may have waiting for Redis.
-        buffer_bytes: Bytes of events (names and headers) each PBX may have
-            waiting for Redis; past either limit new events are dropped and counted.
+        buffer_bytes: Bytes of event headers (JSON) each PBX may have waiting
+            for Redis; past either limit new events are dropped and counted.
         batch_size: The most entries per Redis round trip (a backlog is written
             in batches of this size; each one holds Redis for a few ms per 1,000).
         actions: Serve ``ami:actions`` (see :class:`ActionExecutor`).
@@ -144,11 +144,15 @@ class Bridge:
     async def stop(self, flush_timeout: float = 10.0) -> bool:
         """Stop reading AMI, write what is buffered (up to ``flush_timeout`` s), stop.
 
+        The writers get ``flush_timeout`` seconds in all, however slow or
+        frozen Redis is; what they could not write stays in
+        :attr:`buffers` (and is logged), never counted as written.
+
         Returns:
             True if every buffer was written to Redis.
         """
         # Actions first (those in flight finish while the PBXs are still
-        # connected), then AMI, then the writers; no Redis call is cancelled.
+        # connected), then AMI, then the writers.
         if self.executor is not None:
             await self.executor.stop(flush_timeout / 2)
         await self.pool.close()
