@@ -26,14 +26,16 @@ import dataclasses
 import hashlib
 import itertools
 import logging
+import operator
 import random
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any, Union
 
-from .format import GAP, events_stream, redis_errors
-from .scripts import APPEND_BATCH
+from .._compat import timeout as async_timeout
+from .format import events_stream, redis_errors
+from .scripts import APPEND_BATCH, EVENT_ENTRY, GAP_ENTRY
 
 _pack: Callable[[tuple[Any, ...]], bytes] | None
 try:
@@ -48,9 +50,13 @@ log = logging.getLogger("amiasync.bridge")
 #: The hash of the last batch token applied to each stream (see APPEND_BATCH).
 TOKENS_KEY = "ami:bridge:tokens"
 
-#: An event waiting: (name, headers JSON, received); or a gap:
-#: (GAP, since or "", until, dropped, reason).
-Entry = Union[tuple[str, bytes, str], tuple[str, str, str, str, str]]
+#: An event waiting: (EVENT_ENTRY, name, headers JSON, received); or a gap:
+#: (GAP_ENTRY, since or "", until, dropped, reason). The kind comes first,
+#: apart from the name, so that no event name can pass for a gap.
+Entry = Union[tuple[str, str, bytes, str], tuple[str, str, str, str, str]]
+
+#: The reason of the gap that replaces a batch Redis refused (see StreamWriter).
+ERROR_REASON = "error"
 
 
 @dataclasses.dataclass
@@ -67,6 +73,10 @@ def _is_noscript(exc: BaseException) -> bool:
     return isinstance(exc, redis.exceptions.NoScriptError)
 
 
+#: An entry's field its size is counted by: an event's headers, a gap's until.
+_third = operator.itemgetter(2)
+
+
 def _stamp(when: float) -> str:
     return f"{when:.6f}"
 
@@ -77,20 +87,30 @@ class EventBuffer:
     Args:
         server: The PBX's name.
         maxsize: How many entries may wait; past it events are dropped and counted.
+        max_bytes: How many bytes of headers (JSON) may wait; past it events
+            are dropped and counted too (a burst of large events reaches it
+            before ``maxsize``).
 
     Attributes:
         stream: The Redis key (``ami:events:<server>``).
         accepted: Events buffered so far.
-        dropped: Events dropped so far because the buffer was full.
+        dropped: Events dropped so far (buffer full, or a batch Redis refused).
         gaps: Gap entries buffered so far.
+        size: Bytes of the entries waiting: events' headers, and each gap's
+            ``until`` (a few bytes; one field counted for every entry keeps
+            :meth:`remove` in C).
     """
 
-    def __init__(self, server: str, maxsize: int = 100_000) -> None:
+    def __init__(self, server: str, maxsize: int = 100_000, max_bytes: int = 256 << 20) -> None:
         if maxsize < 2:
             raise ValueError("maxsize must be at least 2 (a gap entry and an event)")
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
         self.server = server
         self.stream = events_stream(server)
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self.size = 0
         self.entries: collections.deque[Entry] = collections.deque()
         self.accepted = 0
         self.dropped = 0
@@ -110,19 +130,26 @@ class EventBuffer:
             received: When it was read (Unix time).
         """
         entries = self.entries
+        size = len(headers)
         gap = self._gap
-        if gap is not None and not self._close_gap(received, room=2):
-            gap.dropped += 1
-            self.dropped += 1
-            return False
-        if len(entries) >= self.maxsize:
+        if gap is not None:
+            # The gap entry goes first, if both it and the event fit.
+            gap_size = len(_stamp(received))
+            if self.size + gap_size + size > self.max_bytes or not self._close_gap(
+                received, room=2
+            ):
+                gap.dropped += 1
+                self.dropped += 1
+                return False
+        if len(entries) >= self.maxsize or self.size + size > self.max_bytes:
             self._open_gap("overflow")
             assert self._gap is not None
             self._gap.dropped += 1
             self.dropped += 1
             return False
         stamp = _stamp(received)
-        entries.append((name, headers, stamp))
+        entries.append((EVENT_ENTRY, name, headers, stamp))
+        self.size += size
         self._last = stamp
         self.accepted += 1
         if self._waiter is not None:
@@ -173,12 +200,46 @@ class EventBuffer:
         if len(self.entries) + room > self.maxsize:
             return False
         stamp = _stamp(until)
-        self.entries.append((GAP, gap.since, stamp, str(gap.dropped), ",".join(gap.reasons)))
+        self.size += len(stamp)
+        self.entries.append((GAP_ENTRY, gap.since, stamp, str(gap.dropped), ",".join(gap.reasons)))
         self._gap = None
         self._last = stamp
         self.gaps += 1
         self.wake()
         return True
+
+    def remove(self, count: int) -> None:
+        """Forget the oldest ``count`` entries: Redis has them."""
+        popleft = self.entries.popleft
+        self.size -= sum(map(len, map(_third, [popleft() for _ in range(count)])))
+
+    def replace_with_gap(self, count: int) -> int:
+        """Put one gap in place of the oldest ``count`` entries; return the events it drops.
+
+        For a batch Redis refused: its events are counted in the gap's
+        ``dropped`` (with those of the gaps it held), so none is lost
+        silently, and the gap keeps their place in the stream's order.
+        """
+        taken = list(itertools.islice(self.entries, count))
+        self.remove(count)
+        events = sum(1 for entry in taken if entry[0] == EVENT_ENTRY)
+        dropped = events
+        reasons: list[str] = []
+        for entry in taken:
+            if len(entry) == 5:  # a gap
+                dropped += int(entry[3])
+                reasons.extend(r for r in entry[4].split(",") if r not in reasons)
+        if ERROR_REASON not in reasons:
+            reasons.append(ERROR_REASON)
+        first, last = taken[0], taken[-1]
+        since = first[1] if first[0] == GAP_ENTRY else first[3]
+        until = last[2] if last[0] == GAP_ENTRY else last[3]
+        gap = (GAP_ENTRY, str(since), str(until), str(dropped), ",".join(reasons))
+        self.entries.appendleft(gap)
+        self.size += len(gap[2])
+        self.dropped += events
+        self.gaps += 1
+        return events
 
     def wake(self) -> None:
         """Wake :meth:`wait_for_entries` even though nothing was added."""
@@ -198,6 +259,9 @@ class EventBuffer:
 class StreamWriter:
     """The task that moves one :class:`EventBuffer` into Redis.
 
+    One batch is in hand at a time (:meth:`run` and :meth:`flush` take
+    turns), and its entries leave the buffer only once Redis confirms them.
+
     Args:
         buffer: The buffer to empty.
         redis: A ``redis.asyncio.Redis`` client.
@@ -207,7 +271,12 @@ class StreamWriter:
 
     Attributes:
         written: Entries Redis has (events and gaps).
-        errors: Redis errors met (each followed by a retry).
+        errors: Redis errors met (each followed by a retry, or a refused batch).
+        refused: Batches Redis refused with an error a retry would only repeat
+            (each replaced by a gap entry that counts its events as dropped).
+
+    Raises:
+        ValueError: ``maxlen`` is negative or ``batch_size`` is less than 1.
     """
 
     def __init__(
@@ -220,6 +289,10 @@ class StreamWriter:
         retry_delay: float = 0.05,
         retry_max_delay: float = 2.0,
     ) -> None:
+        if maxlen is not None and maxlen < 0:
+            raise ValueError(f"maxlen must be None or at least 0, not {maxlen}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.buffer = buffer
         self.redis = redis
         self.maxlen = maxlen
@@ -228,6 +301,7 @@ class StreamWriter:
         self.retry_max_delay = retry_max_delay
         self.written = 0
         self.errors = 0
+        self.refused = 0
         self.last_error: str | None = None
         # Redis names a script by the SHA1 of its text (EVALSHA).
         self._sha = hashlib.sha1(APPEND_BATCH.encode(), usedforsecurity=False).hexdigest()
@@ -235,6 +309,10 @@ class StreamWriter:
         self._stopping = False
         self._batches = 0
         self._unconfirmed: tuple[str, int] | None = None
+        self._refused_in_row = 0
+        # Made on first use, inside the running loop (Python 3.9's Lock binds
+        # the loop it is created in).
+        self._turn: asyncio.Lock | None = None
 
     async def _call(self, command: list[str | bytes]) -> Any:
         """Send one command on a connection of the client's pool; return the reply.
@@ -253,8 +331,10 @@ class StreamWriter:
             await connection.send_packed_command(packed)
             return await connection.read_response()
         except BaseException:
-            # A reply may be left half read: never reuse this connection.
-            await connection.disconnect()
+            # A reply may be left half read (an error, or a deadline that
+            # cancelled the read): never reuse this connection. nowait: a
+            # frozen Redis must not hold the close up either.
+            await connection.disconnect(nowait=True)
             raise
         finally:
             await pool.release(connection)
@@ -267,21 +347,46 @@ class StreamWriter:
             await self._write_batch()
 
     def stop(self) -> None:
-        """Make :meth:`run` return after the batch in hand (no Redis call is cancelled)."""
+        """Make :meth:`run` return after the batch in hand.
+
+        A batch whose Redis call is cut short (the task cancelled) stays in
+        the buffer under its token: :meth:`flush` sends it again, and Redis
+        appends it once either way.
+        """
         self._stopping = True
         self.buffer.wake()
 
     async def flush(self, timeout: float) -> bool:
-        """Write everything buffered, for up to ``timeout`` seconds; True if the buffer emptied."""
+        """Write everything buffered, for up to ``timeout`` seconds; True if the buffer emptied.
+
+        The deadline bounds every Redis call too (a frozen Redis, a client
+        without socket timeout): a call it cuts short closes its connection.
+        """
         deadline = time.monotonic() + timeout
-        while self.buffer.entries and time.monotonic() < deadline:
-            if not await self._write_batch(deadline):
+        while self.buffer.entries:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                async with async_timeout(left):
+                    if not await self._write_batch(deadline):
+                        break
+            except asyncio.TimeoutError:
                 break
         return not self.buffer.entries
 
     async def _write_batch(self, deadline: float | None = None) -> bool:
         """Write the oldest entries, retrying; False if ``deadline`` (monotonic) came first."""
-        entries = self.buffer.entries
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        # run() and flush() never write the same entries at once: each
+        # would pop them when its own call returned.
+        async with self._turn:
+            return await self._write_oldest(deadline)
+
+    async def _write_oldest(self, deadline: float | None) -> bool:
+        buffer = self.buffer
+        entries = buffer.entries
         if self._unconfirmed is not None:
             # A batch Redis may or may not have applied: the same entries
             # under the same token, so that it is appended once either way.
@@ -297,11 +402,11 @@ class StreamWriter:
             "EVALSHA",
             self._sha,
             "2",
-            self.buffer.stream,
+            buffer.stream,
             TOKENS_KEY,
             token,
             "" if self.maxlen is None else str(self.maxlen),
-            self.buffer.server,
+            buffer.server,
         ]
         for entry in itertools.islice(entries, count):
             command.extend(entry)
@@ -319,8 +424,11 @@ class StreamWriter:
                         await self.redis.script_load(APPEND_BATCH)
                         continue
                 self.errors += 1
+                if _is_refusal(exc):
+                    await self._refused(count, exc)
+                    return True
                 if self.last_error is None:
-                    log.warning("%s: Redis write failed, retrying: %s", self.buffer.stream, exc)
+                    log.warning("%s: Redis write failed, retrying: %s", buffer.stream, exc)
                 self.last_error = str(exc)
                 if deadline is not None and time.monotonic() + delay > deadline:
                     return False
@@ -331,12 +439,57 @@ class StreamWriter:
                 continue
             break
         if self.last_error is not None:
-            log.info("%s: Redis writes work again", self.buffer.stream)
+            log.info("%s: Redis writes work again", buffer.stream)
             self.last_error = None
+        self._refused_in_row = 0
         # Only now do the entries leave the buffer: Redis has them.
         self._unconfirmed = None
-        for _ in range(count):
-            entries.popleft()
+        buffer.remove(count)
         self.written += count
-        self.buffer.room_made(time.time())
+        buffer.room_made(time.time())
         return True
+
+    async def _refused(self, count: int, exc: BaseException) -> None:
+        """Redis refused the batch for good: count it in a gap in its place, go on."""
+        self._unconfirmed = None
+        self.refused += 1
+        self.last_error = str(exc)
+        events = self.buffer.replace_with_gap(count)
+        # Logged once until a batch is written again: a Redis that refuses
+        # every batch (a key of another type) refuses the gap next too.
+        level = logging.ERROR if not self._refused_in_row else logging.DEBUG
+        log.log(
+            level,
+            "%s: Redis refused a batch (%s); its %d events are counted as dropped",
+            self.buffer.stream,
+            exc,
+            events,
+        )
+        delay = min(self.retry_delay * 2 ** min(self._refused_in_row, 30), self.retry_max_delay)
+        self._refused_in_row += 1
+        if not self._stopping:
+            await asyncio.sleep(delay)
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """True for an error reply that sending the same batch again would only repeat.
+
+    The script's own checks, a script error, a key of another type: Redis
+    answers the same to the same batch. Refusals that pass (a replica made
+    primary, memory freed, a busy script ended, a cluster slot moving) come
+    before the script writes anything, so those are retried like a lost link.
+    """
+    import redis.exceptions as errors
+
+    if not isinstance(exc, errors.ResponseError) or isinstance(exc, errors.NoScriptError):
+        return False
+    transient = (
+        errors.ReadOnlyError,
+        errors.OutOfMemoryError,
+        errors.TryAgainError,
+        errors.ClusterDownError,
+        errors.NoPermissionError,
+    )
+    if isinstance(exc, transient):
+        return False
+    return not str(exc).startswith(("BUSY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"))

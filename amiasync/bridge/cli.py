@@ -79,6 +79,13 @@ def add_subcommand(commands: Any, parent: argparse.ArgumentParser) -> None:
         metavar="N",
         help="events per PBX held while Redis is down or slow (default 100000)",
     )
+    bridge.add_argument(
+        "--buffer-mib",
+        type=int,
+        default=256,
+        metavar="MIB",
+        help="MiB of events per PBX held while Redis is down or slow (default 256)",
+    )
     bridge.add_argument("--no-actions", action="store_true", help="do not serve ami:actions")
     bridge.add_argument(
         "--status-interval",
@@ -187,6 +194,7 @@ async def _serve(
         url,
         maxlen=maxlen,
         buffer_size=args.buffer,
+        buffer_bytes=args.buffer_mib << 20,
         actions=not args.no_actions,
         executor_options={"heartbeat": args.heartbeat},
     )

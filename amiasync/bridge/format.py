@@ -19,7 +19,8 @@ A ``__gap__`` entry says events may be missing between ``since`` and
 ``until`` (Unix floats); ``dropped`` counts events the bridge itself had to
 drop (its buffer was full), ``reason`` says why (``link`` the AMI link was
 down, ``overflow`` Redis was down or slow, ``restart`` the bridge was not
-running). Its ``received`` equals ``until``.
+running, ``error`` Redis refused a batch). Its ``received`` equals ``until``.
+An entry with ``headers`` is an event, whatever its name.
 
 Actions (``ami:actions``): ``server``, ``id``, ``action`` (JSON pairs, the
 ``Action`` header first), ``reply_to`` and, optionally, ``expires`` (Unix
@@ -149,7 +150,9 @@ def event_from_fields(fields: Mapping[str, str]) -> Event:
         ValueError: The entry is not in the bridge's format.
     """
     name = fields.get("event", "")
-    if name == GAP:
+    # A gap entry has no headers: an entry with headers is an event, even
+    # one a PBX named like a gap (AMI event names are whatever it sends).
+    if name == GAP and "headers" not in fields:
         pairs = [
             ("Event", GAP),
             *((k, fields[k]) for k in ("since", "until", "dropped", "reason") if k in fields),

@@ -6,30 +6,71 @@ and :mod:`amiasync.bridge.executor` call them.
 
 from __future__ import annotations
 
-__all__ = ["APPEND_BATCH", "TAKE_ACTION", "FINISH_ACTION", "ABANDON_ACTION"]
+__all__ = [
+    "EVENT_ENTRY",
+    "GAP_ENTRY",
+    "APPEND_BATCH",
+    "TAKE_ACTION",
+    "FINISH_ACTION",
+    "ABANDON_ACTION",
+]
+
+#: The kind that leads an event entry in an APPEND_BATCH call.
+EVENT_ENTRY = "e"
+#: The kind that leads a gap entry.
+GAP_ENTRY = "g"
 
 #: Append a batch of entries to one PBX's stream.
 #:
 #: KEYS: the stream, the key holding the last batch token applied to it.
-#: ARGV: token, maxlen ("" for no trimming), server, then the entries: an
-#: event is 3 arguments (name, headers, received), a gap 5 ("__gap__",
-#: since, until, dropped, reason). A gap whose since is "" takes the
-#: ``received`` of the stream's last entry (a restarted bridge) and is left
-#: out when the stream is empty.
+#: ARGV: token, maxlen ("" for no trimming), server, then the entries, each
+#: led by its kind: an event is ``e`` and 3 arguments (name, headers,
+#: received), a gap ``g`` and 4 (since, until, dropped, reason). The kind is
+#: its own argument, never the event's name, so an event a PBX calls
+#: ``__gap__`` is still an event. A gap whose since is "" takes the
+#: ``received`` of the stream's last entry (a restarted bridge); on an
+#: empty stream it is left out when it dropped nothing, else it starts at
+#: its until.
 #:
-#: The token makes a retry idempotent: a writer that lost the reply to a
-#: batch Redis did apply sends it again with the same token, and this script
-#: then appends nothing. Returns the number of entries appended.
+#: The whole layout is checked before the first write, and a bad one is
+#: refused with an error and nothing appended: a script error after an XADD
+#: would leave the batch half written and the token unset, so every retry
+#: would append it again. The token makes a retry idempotent: a writer that
+#: lost the reply to a batch Redis did apply sends it again with the same
+#: token, and this script then appends nothing. Returns the number of
+#: entries appended.
 APPEND_BATCH = """
 local stream, tokens = KEYS[1], KEYS[2]
 if redis.call('HGET', tokens, stream) == ARGV[1] then
   return 0
 end
-local server = ARGV[3]
-local n, i = 0, 4
+local maxlen = ARGV[2]
+if maxlen ~= '' and not string.match(maxlen, '^%d+$') then
+  return redis.error_reply('ERR amiasync: maxlen is not a count: ' .. maxlen)
+end
+local i = 4
 while i <= #ARGV do
-  if ARGV[i] == '__gap__' then
-    local since = ARGV[i + 1]
+  local kind = ARGV[i]
+  if kind == 'e' then
+    i = i + 4
+  elseif kind == 'g' then
+    if not string.match(ARGV[i + 3] or '', '^%d+$') then
+      return redis.error_reply('ERR amiasync: a gap without its dropped count')
+    end
+    i = i + 5
+  else
+    return redis.error_reply('ERR amiasync: not an entry kind at argument ' .. i)
+  end
+end
+if i ~= #ARGV + 1 then
+  return redis.error_reply('ERR amiasync: the last entry is cut short')
+end
+local server = ARGV[3]
+local n = 0
+i = 4
+while i <= #ARGV do
+  if ARGV[i] == 'g' then
+    local since, untl, dropped = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
     if since == '' then
       local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
       if last then
@@ -37,25 +78,27 @@ while i <= #ARGV do
         for f = 1, #fields, 2 do
           if fields[f] == 'received' then since = fields[f + 1] end
         end
-        if since == '' then since = ARGV[i + 2] end
+        if since == '' then since = untl end
+      elseif dropped ~= '0' then
+        since = untl
       end
     end
     if since ~= '' then
       redis.call('XADD', stream, '*', 'server', server, 'event', '__gap__',
-        'since', since, 'until', ARGV[i + 2], 'dropped', ARGV[i + 3],
-        'reason', ARGV[i + 4], 'received', ARGV[i + 2])
+        'since', since, 'until', untl, 'dropped', dropped,
+        'reason', ARGV[i + 4], 'received', untl)
       n = n + 1
     end
     i = i + 5
   else
-    redis.call('XADD', stream, '*', 'server', server, 'event', ARGV[i],
-      'headers', ARGV[i + 1], 'received', ARGV[i + 2])
+    redis.call('XADD', stream, '*', 'server', server, 'event', ARGV[i + 1],
+      'headers', ARGV[i + 2], 'received', ARGV[i + 3])
     n = n + 1
-    i = i + 3
+    i = i + 4
   end
 end
-if ARGV[2] ~= '' then
-  redis.call('XTRIM', stream, 'MAXLEN', '~', ARGV[2])
+if maxlen ~= '' then
+  redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen)
 end
 redis.call('HSET', tokens, stream, ARGV[1])
 return n

@@ -46,6 +46,9 @@ class ServerStats:
         written: Entries in Redis (events and gaps). buffered: Entries waiting.
         gap_open: Events are being missed right now (link down, or buffer full).
         redis_error: The last Redis error while it lasts, else None.
+        writer_failures: Times the writer's task died of an unexpected error
+            (each logged at ERROR; the writer is started again).
+        writer_error: The last such error, else None.
     """
 
     connected: bool
@@ -55,6 +58,8 @@ class ServerStats:
     buffered: int
     gap_open: bool
     redis_error: str | None
+    writer_failures: int = 0
+    writer_error: str | None = None
 
 
 class Bridge:
@@ -65,6 +70,8 @@ class Bridge:
         redis: A ``redis://`` URL or a ``redis.asyncio.Redis`` client (not closed here).
         maxlen: ``MAXLEN ~`` trimming of each event stream (None: keep everything).
         buffer_size: Entries each PBX may have waiting for Redis.
+        buffer_bytes: Bytes of event headers (JSON) each PBX may have waiting
+            for Redis; past either limit new events are dropped and counted.
         batch_size: The most entries per Redis round trip (a backlog is written
             in batches of this size; each one holds Redis for a few ms per 1,000).
         actions: Serve ``ami:actions`` (see :class:`ActionExecutor`).
@@ -80,6 +87,7 @@ class Bridge:
         *,
         maxlen: int | None = None,
         buffer_size: int = 100_000,
+        buffer_bytes: int = 256 << 20,
         batch_size: int = 5000,
         actions: bool = True,
         executor_options: Mapping[str, Any] | None = None,
@@ -96,7 +104,7 @@ class Bridge:
         self.buffers: dict[str, EventBuffer] = {}
         self.writers: dict[str, StreamWriter] = {}
         for name, manager in self.pool.items():
-            buffer = EventBuffer(name, buffer_size)
+            buffer = EventBuffer(name, buffer_size, buffer_bytes)
             self.buffers[name] = buffer
             self.writers[name] = StreamWriter(
                 buffer, self.redis, maxlen=maxlen, batch_size=batch_size
@@ -107,6 +115,10 @@ class Bridge:
             ActionExecutor(self.redis, self.pool, **(executor_options or {})) if actions else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._writer_tasks: dict[str, asyncio.Task[None]] = {}
+        self._restarts: dict[str, asyncio.TimerHandle] = {}
+        self._failures: dict[str, tuple[int, str]] = {}
+        self._stopping = False
         self._stopped: asyncio.Event | None = None
 
     async def start(self, timeout: float | None = 10.0) -> None:
@@ -117,7 +129,10 @@ class Bridge:
                 (those that fail go on retrying; see :meth:`ManagerPool.start`).
         """
         self._stopped = asyncio.Event()
-        self._tasks = [asyncio.ensure_future(w.run()) for w in self.writers.values()]
+        self._stopping = False
+        self._tasks = []
+        for name in self.writers:
+            self._start_writer(name)
         if self.executor is not None:
             try:
                 await self.executor.prepare()
@@ -129,20 +144,37 @@ class Bridge:
     async def stop(self, flush_timeout: float = 10.0) -> bool:
         """Stop reading AMI, write what is buffered (up to ``flush_timeout`` s), stop.
 
+        The writers get ``flush_timeout`` seconds in all, however slow or
+        frozen Redis is; what they could not write stays in
+        :attr:`buffers` (and is logged), never counted as written.
+
         Returns:
             True if every buffer was written to Redis.
         """
         # Actions first (those in flight finish while the PBXs are still
-        # connected), then AMI, then the writers; no Redis call is cancelled.
+        # connected), then AMI, then the writers.
         if self.executor is not None:
             await self.executor.stop(flush_timeout / 2)
         await self.pool.close()
+        self._stopping = True
+        for handle in self._restarts.values():
+            handle.cancel()
+        self._restarts.clear()
         for writer in self.writers.values():
             writer.stop()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=flush_timeout)
-        self._tasks = []
         deadline = time.monotonic() + flush_timeout
+        tasks = [*self._writer_tasks.values(), *self._tasks]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=flush_timeout)
+            # Each writer has one owner at a time: a run() still in a Redis
+            # call ends here, before flush() takes its buffer. Cancelling is
+            # safe: the batch it was sending stays buffered under its token,
+            # and Redis appends it once however often it is sent.
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._writer_tasks.clear()
+        self._tasks = []
         flushed = True
         for writer in self.writers.values():
             left = max(0.0, deadline - time.monotonic())
@@ -165,6 +197,36 @@ class Bridge:
         if self._stopped is not None:
             await self._stopped.wait()
 
+    def _start_writer(self, name: str) -> None:
+        self._restarts.pop(name, None)
+        if self._stopping:
+            return
+        task = asyncio.ensure_future(self.writers[name].run())
+        self._writer_tasks[name] = task
+        task.add_done_callback(lambda task: self._writer_ended(name, task))
+
+    def _writer_ended(self, name: str, task: asyncio.Task[None]) -> None:
+        """A writer's run() ended: if by an unexpected error, say so and start it again.
+
+        Left dead, it would let the buffer fill and every later event be
+        dropped as if Redis were slow.
+        """
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        count = self._failures.get(name, (0, ""))[0] + 1
+        self._failures[name] = (count, repr(exc))
+        writer = self.writers[name]
+        log.error(
+            "%s: the Redis writer died; starting it again in %.1f s",
+            writer.buffer.stream,
+            writer.retry_max_delay,
+            exc_info=exc,
+        )
+        if not self._stopping:
+            loop = asyncio.get_running_loop()
+            self._restarts[name] = loop.call_later(writer.retry_max_delay, self._start_writer, name)
+
     def stats(self) -> dict[str, ServerStats]:
         """Return each PBX's counters."""
         status = self.pool.status()
@@ -177,6 +239,8 @@ class Bridge:
                 buffered=len(buffer.entries),
                 gap_open=buffer.gap_open,
                 redis_error=self.writers[name].last_error,
+                writer_failures=self._failures.get(name, (0, None))[0],
+                writer_error=self._failures.get(name, (0, None))[1],
             )
             for name, buffer in self.buffers.items()
         }

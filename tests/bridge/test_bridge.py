@@ -136,12 +136,12 @@ async def test_a_batch_sent_twice_is_appended_once(redis):
     from amiasync.bridge.scripts import APPEND_BATCH
 
     script = redis.register_script(APPEND_BATCH)
-    batch = ["tok:1", "", "pbx9", "E1", "[]", "1.0", "E2", "[]", "2.0"]
+    batch = ["tok:1", "", "pbx9", "e", "E1", "[]", "1.0", "e", "E2", "[]", "2.0"]
     assert await script(keys=["ami:events:pbx9", TOKENS_KEY], args=batch) == 2
     # The reply was lost, say: the writer sends the same batch again.
     assert await script(keys=["ami:events:pbx9", TOKENS_KEY], args=batch) == 0
     # A restart gap takes its since from the stream's last entry.
-    gap = ["tok:2", "", "pbx9", GAP, "", "5.0", "0", "restart", "E3", "[]", "5.5"]
+    gap = ["tok:2", "", "pbx9", "g", "", "5.0", "0", "restart", "e", "E3", "[]", "5.5"]
     assert await script(keys=["ami:events:pbx9", TOKENS_KEY], args=gap) == 2
     items = await entries(redis, "pbx9")
     assert [f["event"] for _id, f in items] == ["E1", "E2", GAP, "E3"]
@@ -149,7 +149,7 @@ async def test_a_batch_sent_twice_is_appended_once(redis):
     # On an empty stream there is nothing to cover: no gap entry.
     assert (
         await script(
-            keys=["ami:events:empty", TOKENS_KEY], args=["t", "", "x", GAP, "", "1", "0", "restart"]
+            keys=["ami:events:empty", TOKENS_KEY], args=["t", "", "x", "g", "", "1", "0", "restart"]
         )
         == 0
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from amiasync.bridge import GAP, EventBuffer
+from amiasync.bridge import EventBuffer
+from amiasync.bridge.scripts import EVENT_ENTRY, GAP_ENTRY
 
 
 def events(buffer: EventBuffer) -> list[tuple]:
@@ -17,8 +18,8 @@ def test_a_new_buffer_starts_with_a_restart_gap_closed_by_the_first_link():
     buffer.link_up(100.0)
     buffer.add_event("FullyBooted", b"[]", 100.5)
     assert events(buffer) == [
-        (GAP, "", "100.000000", "0", "restart"),
-        ("FullyBooted", b"[]", "100.500000"),
+        (GAP_ENTRY, "", "100.000000", "0", "restart"),
+        (EVENT_ENTRY, "FullyBooted", b"[]", "100.500000"),
     ]
 
 
@@ -31,8 +32,8 @@ def test_a_lost_link_gives_a_gap_from_the_last_event_to_the_new_link():
     buffer.link_up(5.0)
     buffer.add_event("FullyBooted", b"[]", 5.1)
     assert events(buffer)[2:] == [
-        (GAP, "2.000000", "5.000000", "0", "link"),
-        ("FullyBooted", b"[]", "5.100000"),
+        (GAP_ENTRY, "2.000000", "5.000000", "0", "link"),
+        (EVENT_ENTRY, "FullyBooted", b"[]", "5.100000"),
     ]
 
 
@@ -44,14 +45,14 @@ def test_overflow_drops_new_events_counts_them_and_keeps_the_order():
     assert accepted == [True, True, True, False, False, False]
     assert buffer.dropped == 3 and buffer.gap_open
     # Redis took two entries: room again. The next event comes after a gap entry.
-    buffer.entries.popleft()
-    buffer.entries.popleft()
+    buffer.remove(1)
+    buffer.remove(1)
     assert buffer.add_event("7", b"[]", 7.0)
     assert events(buffer) == [
-        ("2", b"[]", "2.000000"),
-        ("3", b"[]", "3.000000"),
-        (GAP, "3.000000", "7.000000", "3", "overflow"),
-        ("7", b"[]", "7.000000"),
+        (EVENT_ENTRY, "2", b"[]", "2.000000"),
+        (EVENT_ENTRY, "3", b"[]", "3.000000"),
+        (GAP_ENTRY, "3.000000", "7.000000", "3", "overflow"),
+        (EVENT_ENTRY, "7", b"[]", "7.000000"),
     ]
     assert not buffer.gap_open and buffer.accepted == 4
 
@@ -62,14 +63,14 @@ def test_an_event_waits_for_room_for_its_gap_too():
     buffer.add_event("1", b"[]", 1.0)
     buffer.add_event("2", b"[]", 2.0)
     assert not buffer.add_event("3", b"[]", 3.0)  # full
-    buffer.entries.popleft()
+    buffer.remove(1)
     # One free slot: not enough for the gap and the event.
     assert not buffer.add_event("4", b"[]", 4.0)
-    buffer.entries.popleft()
+    buffer.remove(1)
     assert buffer.add_event("5", b"[]", 5.0)
     assert events(buffer)[-2:] == [
-        (GAP, "2.000000", "5.000000", "2", "overflow"),
-        ("5", b"[]", "5.000000"),
+        (GAP_ENTRY, "2.000000", "5.000000", "2", "overflow"),
+        (EVENT_ENTRY, "5", b"[]", "5.000000"),
     ]
 
 
@@ -82,7 +83,7 @@ def test_a_link_lost_while_overflowing_is_one_gap_with_both_reasons():
     buffer.link_lost()
     buffer.entries.clear()
     buffer.link_up(9.0)
-    assert events(buffer) == [(GAP, "2.000000", "9.000000", "1", "overflow,link")]
+    assert events(buffer) == [(GAP_ENTRY, "2.000000", "9.000000", "1", "overflow,link")]
 
 
 def test_the_buffer_is_bounded():
@@ -102,7 +103,7 @@ def test_room_made_closes_an_overflow_gap_but_not_a_link_gap():
     assert not buffer.add_event("2", b"[]", 2.0)
     buffer.entries.clear()
     buffer.room_made(3.0)
-    assert events(buffer) == [(GAP, "1.000000", "3.000000", "1", "overflow")]
+    assert events(buffer) == [(GAP_ENTRY, "1.000000", "3.000000", "1", "overflow")]
     buffer.entries.clear()
     buffer.link_lost()
     buffer.room_made(4.0)
