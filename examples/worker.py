@@ -23,7 +23,7 @@ import collections
 import signal
 
 from amiasync import Action, AMIError
-from amiasync.bridge import GAP, Delivery, EventConsumer, RemoteManager
+from amiasync.bridge import Delivery, EventConsumer, Gap, RemoteManager
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -33,7 +33,7 @@ async def run(args: argparse.Namespace) -> int:
 
     async def handle(event, delivery: Delivery) -> None:
         server = event.server or "?"
-        if event.event_name == GAP:
+        if isinstance(event, Gap):  # not the name: a PBX may send one named __gap__
             print(
                 f"{server} gap since={event['since']} until={event['until']} "
                 f"dropped={event['dropped']}",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from .appender import EventBuffer, StreamWriter
 from .consumer import Delivery, EventConsumer, EventHandler, dead_letter_stream
 from .executor import ActionExecutor
-from .format import ACTIONS_STREAM, EVENTS_PREFIX, GAP, event_from_fields, events_stream
+from .format import ACTIONS_STREAM, EVENTS_PREFIX, GAP, Gap, event_from_fields, events_stream
 from .remote import ActionOutcomeUnknown, RemoteManager
 from .service import Bridge, ServerStats
 
@@ -38,4 +38,5 @@ __all__ = [
     "GAP",
     "events_stream",
     "event_from_fields",
+    "Gap",
 ]

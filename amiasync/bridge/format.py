@@ -44,6 +44,7 @@ __all__ = [
     "EVENTS_PREFIX",
     "ACTIONS_STREAM",
     "GAP",
+    "Gap",
     "events_stream",
     "encode_pairs",
     "decode_pairs",
@@ -61,6 +62,21 @@ EVENTS_PREFIX = "ami:events:"
 ACTIONS_STREAM = "ami:actions"
 #: The ``event`` of an entry that marks a window where events may be missing.
 GAP = "__gap__"
+
+
+class Gap(Event):
+    """A ``__gap__`` entry: events of ``server`` may be missing in a window.
+
+    Its headers are the entry's ``since`` and ``until`` (Unix times; ``since``
+    may be empty when unknown), ``dropped`` (events the bridge had to drop)
+    and ``reason`` (``link``, ``restart``, ``overflow`` or ``error``, several
+    joined by commas). A PBX may send an event it names ``__gap__`` too (AMI
+    event names are whatever it sends); that one comes back as a plain
+    :class:`Event`, so ``isinstance(event, Gap)`` is the test, not the name.
+    """
+
+    __slots__ = ()
+
 
 #: Compact JSON; non-ASCII text kept as is (Redis strings are bytes, UTF-8 here).
 _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -143,13 +159,14 @@ def text_fields(fields: Mapping[Any, Any]) -> dict[str, str]:
 def event_from_fields(fields: Mapping[str, str]) -> Event:
     """Build an :class:`Event` (of its typed class when known) from an entry's fields.
 
-    A ``__gap__`` entry becomes an ``Event`` named ``__gap__`` whose headers
-    are its ``since``, ``until``, ``dropped`` and ``reason``.
+    A ``__gap__`` entry becomes a :class:`Gap` (an ``Event`` named ``__gap__``
+    whose headers are its ``since``, ``until``, ``dropped`` and ``reason``).
 
     Raises:
         ValueError: The entry is not in the bridge's format.
     """
     name = fields.get("event", "")
+    event: Event
     # A gap entry has no headers: an entry with headers is an event, even
     # one a PBX named like a gap (AMI event names are whatever it sends).
     if name == GAP and "headers" not in fields:
@@ -157,7 +174,7 @@ def event_from_fields(fields: Mapping[str, str]) -> Event:
             ("Event", GAP),
             *((k, fields[k]) for k in ("since", "until", "dropped", "reason") if k in fields),
         ]
-        event = Event("", pairs, event_name=GAP)
+        event = Gap("", pairs, event_name=GAP)
     else:
         if not name or "headers" not in fields:
             raise ValueError("not an event entry (no event or headers field)")

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from amiasync._compat import timeout
-from amiasync.bridge import GAP, Bridge, EventBuffer, StreamWriter, event_from_fields
+from amiasync.bridge import GAP, Bridge, EventBuffer, Gap, StreamWriter, event_from_fields
 from amiasync.bridge.appender import TOKENS_KEY
 from amiasync.bridge.scripts import APPEND_BATCH
 
@@ -81,9 +81,27 @@ async def test_an_event_named_like_a_gap_is_an_event(redis):
     odd = items[1][1]
     assert set(odd) == {"server", "event", "headers", "received"}
     assert odd["event"] == GAP and json.loads(odd["headers"]) == [["Event", "__gap__"]]
-    # A consumer tells it from a gap entry by its headers.
+    # A consumer tells it from a gap entry: it is a plain Event, not a Gap.
     event = event_from_fields(odd)
     assert event.event_name == GAP and event.headers == [("Event", "__gap__")]
+    assert not isinstance(event, Gap)
+    gap = event_from_fields(
+        {
+            "server": "pbx",
+            "event": GAP,
+            "since": "1.5",
+            "until": "2.5",
+            "dropped": "3",
+            "reason": "overflow",
+        }
+    )
+    assert isinstance(gap, Gap) and gap.server == "pbx"
+    assert [gap[k] for k in ("since", "until", "dropped", "reason")] == [
+        "1.5",
+        "2.5",
+        "3",
+        "overflow",
+    ]
 
 
 def test_a_negative_maxlen_or_an_empty_batch_is_refused_at_once():
