@@ -194,6 +194,8 @@ class Manager:
             resume=self._resume_reading,
         )
         self._link: Connection | None = None
+        # The loop of the last link, for send_action() called from another thread.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._logged_errors = 0
         self._logged_in = False
         self._ready = False
@@ -311,7 +313,8 @@ class Manager:
         self.banner = banner
         self._shutdown_seen = False
         self._logged_in = False
-        self._link_started = asyncio.get_running_loop().time()
+        self._loop = asyncio.get_running_loop()
+        self._link_started = self._loop.time()
         log.info("connected to %s:%s (%s)", host, port, banner)
         if self.keepalive:
             self._keepalive_task = asyncio.ensure_future(self._keepalive_loop(link))
@@ -503,6 +506,10 @@ class Manager:
                 :meth:`~amiasync.message.Action.check_response` raised
                 (``core.Login``: :class:`ManagerAuthError`).
         """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._send_action_from_thread(action, timeout, check)
         if not isinstance(action, Action):
             # A panoramisk-style dict would otherwise fail later with an AttributeError.
             return ActionCall.failed(
@@ -519,6 +526,30 @@ class Manager:
                 return ActionCall.failed(exc)
         delay = self.action_timeout if isinstance(timeout, UseDefault) else timeout
         return link.call(action, delay, check=check)
+
+    def _send_action_from_thread(
+        self, action: Action, timeout: float | UseDefault | None, check: bool
+    ) -> ActionCall:
+        """``asyncio.run_coroutine_threadsafe(manager.send_action(...), loop)``.
+
+        Called in a thread with no running loop, so nothing here may touch the
+        link: the call belongs to the manager's loop, which sends the action
+        when it runs the callback scheduled below.
+        """
+        loop = self._loop
+        if loop is None:
+            raise InvalidState(f"not connected; {action.action_name!s} not sent")
+        outer = ActionCall.pending(loop)
+
+        def start() -> None:
+            if outer.done():  # cancelled before the loop got to it
+                return
+            inner = self.send_action(action, timeout, check=check)
+            inner.add_done_callback(outer.copy_outcome)
+            outer.add_done_callback(lambda _: inner.cancel() if outer.cancelled() else None)
+
+        loop.call_soon_threadsafe(start)
+        return outer
 
     async def command(
         self, command: str, timeout: float | UseDefault | None = USE_DEFAULT

@@ -92,10 +92,13 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
     reader resolves it directly when the answer is complete. So ``await
     call`` and ``asyncio.gather(*calls)`` wait on the future itself, with
     no task per action (``gather`` wraps coroutines in tasks, not futures;
-    before Python 3.11 it asks "coroutine?" first and makes the task), while
-    ``asyncio.create_task(call)`` and ``asyncio.run`` still take it: a task
-    drives it through :meth:`send` and :meth:`throw`, which are the future's
-    own ``__await__`` steps.
+    Python 3.9's asks "coroutine?" first and makes the task), while
+    ``asyncio.create_task(call)``, ``asyncio.run`` and
+    ``asyncio.run_coroutine_threadsafe`` still take it: a task drives it
+    through :meth:`send` and :meth:`throw`, which are the future's own
+    ``__await__`` steps. Being a coroutine too, ``asyncio.wait`` refuses it
+    ("Passing coroutines is forbidden"): wrap calls in tasks for ``wait``,
+    or use ``gather`` or ``as_completed``.
 
     Cancelling it (directly, or by cancelling the task awaiting it) forgets
     the action: a late answer goes to the orphan handlers. Made by
@@ -127,6 +130,32 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
         call.set_exception(error)
         return call
 
+    @classmethod
+    def pending(cls, loop: asyncio.AbstractEventLoop) -> ActionCall:
+        """Return a call of ``loop`` that another call's outcome will settle.
+
+        Args:
+            loop: The loop it belongs to (may be another thread's).
+
+        Returns:
+            The call, not done; settle it with :meth:`copy_outcome`.
+        """
+        call = cls(loop=loop)
+        call._link = call._action_id = None
+        return call
+
+    def copy_outcome(self, source: asyncio.Future[Response]) -> None:
+        """Settle this call as ``source`` was settled (a done-callback)."""
+        if self.done():
+            if not source.cancelled():
+                source.exception()  # seen: the outcome was this call's to report
+        elif source.cancelled():
+            self.cancel()
+        elif (error := source.exception()) is not None:
+            self.set_exception(error)
+        else:
+            self.set_result(source.result())
+
     def cancel(self, msg: Any = None) -> bool:
         """Cancel the call and forget its action; False when it is done already."""
         if not super().cancel(msg):
@@ -144,13 +173,28 @@ class ActionCall(asyncio.Future[Response], Coroutine[Any, Any, Response]):
         if not self.done():
             self._asyncio_future_blocking = True
             return self
-        raise StopIteration(self.result())
+        try:
+            result = self.result()
+        except BaseException:
+            # The traceback keeps this frame: without self in it, no cycle
+            # call -> exception -> traceback -> frame -> call.
+            del self
+            raise
+        raise StopIteration(result)
 
     def throw(self, typ: Any, val: Any = None, tb: TracebackType | None = None, /) -> Any:
         """Run as a coroutine: raise the exception where the answer is awaited."""
-        if val is None:
-            raise typ
-        raise val.with_traceback(tb)
+        # The driver stops waiting (a task cancelled before its first step,
+        # a TaskGroup aborting): forget the action, as cancel() does.
+        if not self.cancel() and not self.cancelled():
+            self.exception()  # done already: whatever it held is now seen
+        error = typ if val is None else val.with_traceback(tb)
+        try:
+            raise error
+        finally:
+            # The traceback keeps this frame: nothing in it may lead back to
+            # the error (error -> traceback -> frame -> error is a cycle).
+            del self, typ, val, tb, error
 
     def close(self) -> None:
         """Close it as a coroutine: abandon the call (see :meth:`cancel`)."""
@@ -390,6 +434,9 @@ class Connection:
         """
         if not self.is_open:
             return ActionCall.failed(InvalidState(f"not connected; {action.action_name} not sent"))
+        if timeout is not None and math.isnan(timeout):
+            # NaN compares false with everything: it would set no deadline at all.
+            return ActionCall.failed(ValueError(f"timeout is NaN; {action.action_name} not sent"))
         loop = asyncio.get_running_loop()
         call = ActionCall(loop=loop)
         try:

@@ -465,7 +465,9 @@ class ClientSession(Generic[W]):
                     try:
                         pending.check(pending.response)
                     except Exception as exc:  # the caller gets it, the reader goes on
-                        pending.error = exc
+                        # No traceback kept: it would tie this frame (the whole batch) to the
+                        # error in a cycle only the garbage collector frees.
+                        pending.error = exc.with_traceback(None)
                 append(pending)
             elif route is Route.ORPHAN:
                 append(message)

@@ -53,9 +53,9 @@ async def test_gather_waits_on_the_calls_themselves_no_task_each(manager):
     before = len(asyncio.all_tasks())
     calls = [manager.ping() for _ in range(200)]
     gathered = asyncio.gather(*calls)
-    if sys.version_info >= (3, 11):
+    if sys.version_info >= (3, 10):
         # gather wraps a coroutine in a task, a future not: none was made.
-        # (Before 3.11 ensure_future asks "coroutine?" first and wraps each
+        # (Python 3.9's ensure_future asks "coroutine?" first and wraps each
         # call in a task, which still works, as the rest shows.)
         assert len(asyncio.all_tasks()) == before
     replies = await gathered
@@ -190,3 +190,81 @@ async def test_a_finished_call_is_freed_at_once_not_by_the_garbage_collector(man
         assert freed() is None
     finally:
         gc.enable()
+
+
+async def test_a_task_cancelled_before_its_first_step_forgets_the_action(manager, server):
+    # The review's case: create_task(call) then cancel() in the same loop
+    # iteration. The task throws CancelledError into the call without ever
+    # waiting on it: the call must be cancelled and the action forgotten.
+    release = hold(server, "after a task that never ran")
+    orphans = orphan_queue(manager)
+    call = manager.send_action(Action("Hold"), timeout=None)
+    task = asyncio.create_task(call)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert call.cancelled()
+    await server.wait_for_action("Hold")
+    release.set()
+    assert (await asyncio.wait_for(orphans.get(), 5)).message == "after a task that never ran"
+
+
+@pytest.mark.parametrize("how", ["check", "task-failed", "task-cancelled"])
+async def test_failures_leave_no_cycle_for_the_garbage_collector(manager, server, how):
+    # An ActionFailed kept with its traceback tied the reader's frame (the
+    # whole decoded batch) to the pending record; a task-driven call's
+    # send/throw frames tied the error to the call. Both freed only by gc.
+    server.on_action("Ping", lambda session, action: {"Response": "Error", "Message": "no"})
+    server.on_action("Hold", lambda session, action: None)
+
+    async def once() -> None:
+        if how == "check":
+            with pytest.raises(amiasync.ActionFailed):
+                await manager.send_action(core.Ping(), check=True)
+        elif how == "task-failed":
+            with pytest.raises(amiasync.ActionFailed):
+                await asyncio.create_task(manager.send_action(core.Ping(), check=True))
+        else:
+            task = asyncio.create_task(manager.send_action(Action("Hold"), timeout=None))
+            await asyncio.sleep(0)  # one step: the task now waits on the call
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    await once()  # warm up: first-use caches are not garbage
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            await once()
+        await asyncio.sleep(0)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+async def test_run_coroutine_threadsafe_sends_from_another_thread(manager, server):
+    # The standard way to use asyncio code from a thread: send_action() is
+    # called in that thread (no running loop there), the manager's loop sends.
+    loop = asyncio.get_running_loop()
+
+    def in_a_thread() -> amiasync.Response:
+        future = asyncio.run_coroutine_threadsafe(manager.send_action(core.Ping()), loop)
+        return future.result(10)
+
+    response = await asyncio.to_thread(in_a_thread)
+    assert response.get("Ping") == "Pong"
+    await server.wait_for_action("Ping")
+
+    # Its errors cross the thread too, raised where the result is asked for.
+    def wrong_from_a_thread() -> BaseException | None:
+        call = manager.send_action({"Action": "Ping"})  # type: ignore[arg-type]
+        return asyncio.run_coroutine_threadsafe(call, loop).exception(10)
+
+    assert isinstance(await asyncio.to_thread(wrong_from_a_thread), TypeError)
+
+
+async def test_a_nan_timeout_is_refused_not_taken_as_no_deadline(manager, server):
+    with pytest.raises(ValueError, match="NaN"):
+        await manager.send_action(core.Ping(), timeout=float("nan"))
+    assert not [a for a in server.received if a.get("Action") == "Ping"]
