@@ -395,30 +395,6 @@ class Connection:
 
     # -- writing -----------------------------------------------------------
 
-    def submit(self, action: Action, timeout: float | None) -> _Pending:
-        """Send an action; its ``waiter`` future gets the complete answer.
-
-        Await ``pending.waiter`` and call :meth:`forget` if that await is
-        abandoned (cancelled): :meth:`request` does both.
-
-        Args:
-            action: The action.
-            timeout: Seconds for the whole answer, the write included; None for no limit.
-
-        Returns:
-            The pending action.
-
-        Raises:
-            InvalidAction: The action cannot be sent; nothing was written.
-            InvalidState: The link is not open.
-        """
-        if not self.is_open:
-            raise InvalidState(f"not connected; {action.action_name} not sent")
-        loop = asyncio.get_running_loop()
-        pending, data = self.session.start(action, loop.create_future())
-        self._send(action, pending, data, timeout, loop)
-        return pending
-
     def call(self, action: Action, timeout: float | None, *, check: bool = False) -> ActionCall:
         """Send an action; return the :class:`ActionCall` its answer resolves.
 
@@ -445,22 +421,12 @@ class Connection:
             return ActionCall.failed(exc)
         call._link = self
         call._action_id = pending.action_id
-        self._send(action, pending, data, timeout, loop)
-        return call
-
-    def _send(
-        self,
-        action: Action,
-        pending: _Pending,
-        data: bytes,
-        timeout: float | None,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
         if timeout is not None and timeout < math.inf:
             self._time(pending, loop.time() + timeout, timeout)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("send %s %s %s", action.action_name, pending.action_id, action.redacted())
         self._write(pending, data)
+        return call
 
     def _abandon(self, call: ActionCall, action_id: str) -> None:
         """Forget the action of a cancelled call, if it is still in flight."""
@@ -474,7 +440,7 @@ class Connection:
         self._untime(pending)
 
     async def request(self, action: Action, timeout: float | None) -> Response:
-        """Send an action and return its complete answer (see :meth:`submit`).
+        """Send an action and return its complete answer (see :meth:`call`).
 
         Raises:
             InvalidAction: The action cannot be sent; nothing was written.
@@ -482,13 +448,7 @@ class Connection:
             ConnectionLost: The link dropped before the answer.
             ActionTimeout: No complete answer in time.
         """
-        pending = self.submit(action, timeout)
-        try:
-            response: Response = await pending.waiter
-        except BaseException:
-            self.forget(pending)
-            raise
-        return response
+        return await self.call(action, timeout)
 
     def expect_originate(self, action_id: str) -> _Future[Event]:
         """Return a future for the ``OriginateResponse`` carrying this ActionID."""
