@@ -27,13 +27,13 @@ import hashlib
 import itertools
 import logging
 import operator
-import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Union
 
 from .._compat import timeout as async_timeout
+from ..backoff import backoff
 from .format import events_stream, redis_errors
 from .scripts import APPEND_BATCH, EVENT_ENTRY, GAP_ENTRY
 
@@ -309,7 +309,8 @@ class StreamWriter:
         self._stopping = False
         self._batches = 0
         self._unconfirmed: tuple[str, int] | None = None
-        self._refused_in_row = 0
+        # The waits between refused batches; None until one is refused.
+        self._refusal_delays: Iterator[float] | None = None
         # Made on first use, inside the running loop (Python 3.9's Lock binds
         # the loop it is created in).
         self._turn: asyncio.Lock | None = None
@@ -410,7 +411,7 @@ class StreamWriter:
         ]
         for entry in itertools.islice(entries, count):
             command.extend(entry)
-        delay = self.retry_delay
+        delays = backoff(self.retry_delay, self.retry_max_delay)
         loaded = False
         while True:
             try:
@@ -430,18 +431,18 @@ class StreamWriter:
                 if self.last_error is None:
                     log.warning("%s: Redis write failed, retrying: %s", buffer.stream, exc)
                 self.last_error = str(exc)
+                delay = next(delays)
                 if deadline is not None and time.monotonic() + delay > deadline:
                     return False
                 if deadline is None and self._stopping:
                     return False  # stop() while Redis is down: flush() takes over
-                await asyncio.sleep(delay * random.uniform(0.8, 1.0))
-                delay = min(delay * 2, self.retry_max_delay)
+                await asyncio.sleep(delay)
                 continue
             break
         if self.last_error is not None:
             log.info("%s: Redis writes work again", buffer.stream)
             self.last_error = None
-        self._refused_in_row = 0
+        self._refusal_delays = None
         # Only now do the entries leave the buffer: Redis has them.
         self._unconfirmed = None
         buffer.remove(count)
@@ -457,7 +458,7 @@ class StreamWriter:
         events = self.buffer.replace_with_gap(count)
         # Logged once until a batch is written again: a Redis that refuses
         # every batch (a key of another type) refuses the gap next too.
-        level = logging.ERROR if not self._refused_in_row else logging.DEBUG
+        level = logging.ERROR if self._refusal_delays is None else logging.DEBUG
         log.log(
             level,
             "%s: Redis refused a batch (%s); its %d events are counted as dropped",
@@ -465,8 +466,9 @@ class StreamWriter:
             exc,
             events,
         )
-        delay = min(self.retry_delay * 2 ** min(self._refused_in_row, 30), self.retry_max_delay)
-        self._refused_in_row += 1
+        if self._refusal_delays is None:
+            self._refusal_delays = backoff(self.retry_delay, self.retry_max_delay, jitter=0.0)
+        delay = next(self._refusal_delays)
         if not self._stopping:
             await asyncio.sleep(delay)
 

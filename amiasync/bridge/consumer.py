@@ -26,9 +26,10 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
+from ..backoff import backoff
 from ..message import Event
 from .format import (
     EVENTS_PREFIX,
@@ -143,7 +144,7 @@ class EventConsumer:
         """
         loop = asyncio.get_running_loop()
         next_claim = next_discovery = 0.0
-        delay = 0.05
+        delays: Iterator[float] | None = None  # while Redis fails
         self._stopping = False
         while not self._stopping:
             try:
@@ -160,11 +161,12 @@ class EventConsumer:
                     await asyncio.sleep(min(self.block, self.discover_interval))
                     continue
                 await self.read_once()
-                delay = 0.05
+                delays = None
             except redis_errors() as exc:
                 log.warning("consumer %s: Redis failed (%s); retrying", self.consumer, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                if delays is None:
+                    delays = backoff(0.05, 2.0, jitter=0.0)
+                await asyncio.sleep(next(delays))
 
     def stop(self) -> None:
         """Make :meth:`run` return after the batch in hand."""

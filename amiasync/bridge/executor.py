@@ -37,6 +37,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Union
 
+from ..backoff import backoff
 from ..connection import Manager
 from ..exceptions import ActionTimeout, InvalidAction, ManagerSocketError
 from ..message import Action, Response
@@ -144,16 +145,16 @@ class ActionExecutor:
 
     async def _retrying(self, what: str, step: Any) -> Any:
         """Await ``step()`` until Redis answers, with capped backoff (not once stopping)."""
-        delay = 0.05
+        delays = backoff(0.05, 2.0, jitter=0.0)
         while True:
             try:
                 return await step()
             except redis_errors() as exc:
                 if self._stop.is_set():
                     raise
+                delay = next(delays)
                 log.warning("actions: %s failed (%s); retrying in %.2f s", what, exc, delay)
                 await self._pause(delay)
-                delay = min(delay * 2, 2.0)
 
     async def _heartbeat_loop(self) -> None:
         key = ALIVE_PREFIX + self.bridge_id

@@ -16,10 +16,12 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 from .._compat import timeout as async_timeout
+from ..backoff import backoff
 from ..exceptions import ActionFailed, ActionTimeout, InvalidAction, ManagerSocketError
 from ..message import Action, Response
 from .format import (
@@ -132,17 +134,18 @@ class RemoteManager:
 
     async def _read_replies(self) -> None:
         """Hand each reply to its waiter; ends when nothing waits (restarted on demand)."""
-        delay = 0.05
+        delays: Iterator[float] | None = None  # while Redis fails
         while self._waiting:
             try:
                 reply = await self.redis.xread({self.reply_to: self._last}, block=500, count=100)
             except redis_errors() as exc:
                 # The waiters' own timeouts bound this; Redis may come back first.
                 log.warning("remote %s: reading replies failed (%s); retrying", self.server, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                if delays is None:
+                    delays = backoff(0.05, 1.0, jitter=0.0)
+                await asyncio.sleep(next(delays))
                 continue
-            delay = 0.05
+            delays = None
             for _stream, entries in reply or ():
                 for entry_id, raw in entries:
                     self._last = as_text(entry_id)
