@@ -87,17 +87,22 @@ def synced(screen: str) -> bool:
     return screen.startswith("SYNCED")
 
 
-async def test_top_in_a_terminal_with_calls_and_a_restart(asterisk: Target, tmux: Tmux):
-    require(asterisk.has_sandbox, "needs the project's sandbox to kill Asterisk")
-    require(Sipp().binary is not None, "sipp is not installed (apt-get install sip-tester)")
-    env = {
+def top_env(asterisk: Target, **extra: str) -> dict[str, str]:
+    """The environment `amiasync top` reads the sandbox's address and login from."""
+    return {
         "AMI_HOST": asterisk.host,
         "AMI_PORT": str(asterisk.port),
         "AMI_USERNAME": asterisk.username,
         "AMI_SECRET": asterisk.secret,
-        "TERM": "xterm-256color",
         "PYTHONPATH": str(ROOT),
+        **extra,
     }
+
+
+async def test_top_in_a_terminal_with_calls_and_a_restart(asterisk: Target, tmux: Tmux):
+    require(asterisk.has_sandbox, "needs the project's sandbox to kill Asterisk")
+    require(Sipp().binary is not None, "sipp is not installed (apt-get install sip-tester)")
+    env = top_env(asterisk, TERM="xterm-256color")
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     tmux.start(f"env {assignments} {shlex.quote(sys.executable)} -m amiasync top --interval 0.2")
     sipp = Sipp()
@@ -143,15 +148,7 @@ async def test_top_in_a_terminal_with_calls_and_a_restart(asterisk: Target, tmux
 async def test_once_json_and_plain_with_real_calls_up(asterisk: Target):
     """Not on a terminal, with real calls held up: one snapshot, equal to Asterisk's lists."""
     require(Sipp().binary is not None, "sipp is not installed (apt-get install sip-tester)")
-    env = {
-        **os.environ,
-        "AMI_HOST": asterisk.host,
-        "AMI_PORT": str(asterisk.port),
-        "AMI_USERNAME": asterisk.username,
-        "AMI_SECRET": asterisk.secret,
-        "COLUMNS": "120",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = {**os.environ, **top_env(asterisk, COLUMNS="120")}
 
     async def top(*extra: str) -> str:
         process = await asyncio.create_subprocess_exec(
